@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from .api import api
+
+urlpatterns = [
+    path("", include("palermo.web.urls")),
+    path("accounts/", include("palermo.accounts.urls")),
+    path("people/", include("palermo.people.urls")),
+    path("audit/", include("palermo.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+]
+
+handler400 = "palermo.web.views.bad_request"
+handler403 = "palermo.web.views.permission_denied"
+handler404 = "palermo.web.views.page_not_found"
+handler500 = "palermo.web.views.server_error"
+

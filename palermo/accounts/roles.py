@@ -1,0 +1,163 @@
+"""Roles, permissions and field groups: who may do what, declared in one place.
+
+Pure data (no Django models): `access.py` modules and views ask `role_can` and
+`role_field_groups`; nothing else decides by role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(StrEnum):
+    HOTLINE_OPERATOR = "hotline_operator"
+    FIRST_RESPONDER = "first_responder"
+    CASE_WORKER = "case_worker"
+    SUPERVISOR = "supervisor"
+    SERVICE_PROVIDER = "service_provider"
+    COMPETENT_AUTHORITY = "competent_authority"
+    INVESTIGATOR = "investigator"
+    NATIONAL_COORDINATOR = "national_coordinator"
+    RESEARCHER = "researcher"
+    PROGRAMME_OFFICER = "programme_officer"
+    ADMINISTRATOR = "administrator"
+
+
+ROLE_LABELS = {
+    Role.HOTLINE_OPERATOR: _("Hotline operator"),
+    Role.FIRST_RESPONDER: _("First responder"),
+    Role.CASE_WORKER: _("Case worker"),
+    Role.SUPERVISOR: _("Supervisor"),
+    Role.SERVICE_PROVIDER: _("Service provider"),
+    Role.COMPETENT_AUTHORITY: _("Competent authority"),
+    Role.INVESTIGATOR: _("Investigator / prosecutor"),
+    Role.NATIONAL_COORDINATOR: _("National coordinator"),
+    Role.RESEARCHER: _("Researcher"),
+    Role.PROGRAMME_OFFICER: _("Programme officer"),
+    Role.ADMINISTRATOR: _("Administrator"),
+}
+
+
+class Perm(StrEnum):
+    PERSON_VIEW = "person.view"
+    PERSON_CREATE = "person.create"
+    PERSON_EDIT = "person.edit"
+    AUDIT_VIEW = "audit.view"
+    ORGANISATION_MANAGE = "organisation.manage"
+    TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission name, not a secret
+
+
+class FieldGroup(StrEnum):
+    """Groups of personal fields; each is shown, shared and audited as a unit."""
+
+    IDENTITY = "identity"
+    CONTACT = "contact"
+    LOCATION = "location"
+    HEALTH = "health"
+    LEGAL = "legal"
+    NARRATIVE = "narrative"
+
+
+FIELD_GROUP_LABELS = {
+    FieldGroup.IDENTITY: _("Identity"),
+    FieldGroup.CONTACT: _("Contact"),
+    FieldGroup.LOCATION: _("Location"),
+    FieldGroup.HEALTH: _("Health"),
+    FieldGroup.LEGAL: _("Legal"),
+    FieldGroup.NARRATIVE: _("Narrative"),
+}
+
+_ALL_GROUPS = frozenset(FieldGroup)
+_CASEWORK = frozenset({Perm.PERSON_VIEW, Perm.PERSON_CREATE, Perm.PERSON_EDIT})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.HOTLINE_OPERATOR: _CASEWORK,
+    Role.FIRST_RESPONDER: _CASEWORK,
+    Role.CASE_WORKER: _CASEWORK,
+    Role.SUPERVISOR: _CASEWORK | {Perm.AUDIT_VIEW},
+    Role.SERVICE_PROVIDER: frozenset({Perm.PERSON_VIEW}),
+    Role.COMPETENT_AUTHORITY: frozenset({Perm.PERSON_VIEW}),
+    Role.INVESTIGATOR: frozenset({Perm.PERSON_VIEW}),
+    Role.NATIONAL_COORDINATOR: frozenset({Perm.AUDIT_VIEW}),
+    Role.RESEARCHER: frozenset(),
+    Role.PROGRAMME_OFFICER: frozenset({Perm.PERSON_VIEW}),
+    Role.ADMINISTRATOR: frozenset(
+        {Perm.AUDIT_VIEW, Perm.ORGANISATION_MANAGE, Perm.TOKEN_MANAGE}
+    ),
+}
+
+# The field groups a role may see at most; consent or a legal basis may narrow this further.
+ROLE_FIELD_GROUPS: dict[Role, frozenset[FieldGroup]] = {
+    Role.HOTLINE_OPERATOR: frozenset(
+        {FieldGroup.IDENTITY, FieldGroup.CONTACT, FieldGroup.LOCATION, FieldGroup.NARRATIVE}
+    ),
+    Role.FIRST_RESPONDER: frozenset(
+        {FieldGroup.IDENTITY, FieldGroup.CONTACT, FieldGroup.LOCATION, FieldGroup.NARRATIVE}
+    ),
+    Role.CASE_WORKER: _ALL_GROUPS,
+    Role.SUPERVISOR: _ALL_GROUPS,
+    Role.SERVICE_PROVIDER: frozenset({FieldGroup.IDENTITY, FieldGroup.CONTACT, FieldGroup.HEALTH}),
+    Role.COMPETENT_AUTHORITY: frozenset(
+        {FieldGroup.IDENTITY, FieldGroup.LEGAL, FieldGroup.NARRATIVE}
+    ),
+    Role.INVESTIGATOR: frozenset({FieldGroup.IDENTITY, FieldGroup.LEGAL, FieldGroup.NARRATIVE}),
+    Role.NATIONAL_COORDINATOR: frozenset(),
+    Role.RESEARCHER: frozenset(),
+    Role.PROGRAMME_OFFICER: frozenset({FieldGroup.IDENTITY, FieldGroup.CONTACT}),
+    Role.ADMINISTRATOR: frozenset(),
+}
+
+
+def role_can(role: Role | None, permission: Perm) -> bool:
+    return role is not None and permission in ROLE_PERMISSIONS[role]
+
+
+def role_field_groups(role: Role | None) -> frozenset[FieldGroup]:
+    return ROLE_FIELD_GROUPS[role] if role is not None else frozenset()
+
+
+def role_sees_personal_data(role: Role) -> bool:
+    """Roles that can see personal data must sign in with a second factor."""
+    return bool(ROLE_FIELD_GROUPS[role])
+
+
+def requires_second_factor(roles: set[Role]) -> bool:
+    # Administrators manage tokens and organisations: they get a second factor too.
+    return any(role_sees_personal_data(r) or r == Role.ADMINISTRATOR for r in roles)
+
+
+class Purpose(StrEnum):
+    """Why personal data is being processed; recorded with every audit event."""
+
+    ASSISTANCE = "assistance"
+    REFERRAL = "referral"
+    LAW_ENFORCEMENT = "law_enforcement"
+    EVIDENCE = "evidence"
+    RESEARCH = "research"
+    ADMINISTRATION = "administration"
+
+
+PURPOSE_LABELS = {
+    Purpose.ASSISTANCE: _("Assistance"),
+    Purpose.REFERRAL: _("Referral"),
+    Purpose.LAW_ENFORCEMENT: _("Law enforcement"),
+    Purpose.EVIDENCE: _("Evidence"),
+    Purpose.RESEARCH: _("Research"),
+    Purpose.ADMINISTRATION: _("Administration"),
+}
+
+ROLE_DEFAULT_PURPOSE: dict[Role, Purpose] = {
+    Role.HOTLINE_OPERATOR: Purpose.ASSISTANCE,
+    Role.FIRST_RESPONDER: Purpose.ASSISTANCE,
+    Role.CASE_WORKER: Purpose.ASSISTANCE,
+    Role.SUPERVISOR: Purpose.ASSISTANCE,
+    Role.SERVICE_PROVIDER: Purpose.REFERRAL,
+    Role.COMPETENT_AUTHORITY: Purpose.ASSISTANCE,
+    Role.INVESTIGATOR: Purpose.LAW_ENFORCEMENT,
+    Role.NATIONAL_COORDINATOR: Purpose.ADMINISTRATION,
+    Role.RESEARCHER: Purpose.RESEARCH,
+    Role.PROGRAMME_OFFICER: Purpose.ASSISTANCE,
+    Role.ADMINISTRATOR: Purpose.ADMINISTRATION,
+}

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("second-factor/", views.second_factor, name="second_factor"),
+    path("switch/", views.switch_membership, name="switch_membership"),
+    path("tokens/", views.tokens, name="tokens"),
+]

@@ -1,0 +1,59 @@
+"""The `palermo` command: Django's management commands, with Palermo's own listed first.
+
+`palermo --help` shows Palermo's commands grouped by module; every other Django command
+(migrate, runserver, check …) works as with manage.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PALERMO_COMMANDS: dict[str, list[tuple[str, str]]] = {
+    "Set-up and operations": [
+        ("init-keys", "create the key file for personal-data encryption (never overwrites)"),
+        ("rotate-keys", "re-encrypt every personal field with the active key, in batches"),
+        ("demo-data", "load deterministic multi-country demo data (--size small|large|N)"),
+        ("worker", "run background tasks and periodic jobs"),
+        ("serve", "serve Palermo with the production server (gunicorn)"),
+    ],
+    "Accounts": [
+        ("create-token", "create an API token for a user's organisation and a purpose"),
+    ],
+    "Audit": [
+        ("audit", "audit verify: prove the audit log intact, reporting the first broken link"),
+    ],
+}
+
+
+def _help() -> str:
+    lines = [
+        "usage: palermo <command> [options]",
+        "",
+        "Palermo: the counter-trafficking coalition's shared workspace.",
+        "",
+    ]
+    for section, commands in PALERMO_COMMANDS.items():
+        lines.append(f"{section}:")
+        lines.extend(f"  {name:<14} {text}" for name, text in commands)
+        lines.append("")
+    lines.append("Every Django command works too (migrate, runserver, check, …):")
+    lines.append("  palermo help --commands   lists them all; palermo <command> --help for one.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(_help())
+        return 0
+    from django.core.management import execute_from_command_line
+
+    argv[0] = "palermo"
+    execute_from_command_line(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

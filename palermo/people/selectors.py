@@ -1,0 +1,113 @@
+"""Reads of Person records for pages and the API: access-checked, field-group-filtered, audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q
+
+from palermo.accounts.actors import Actor
+from palermo.audit.services import audit_read, audit_record
+
+from .access import Action, person_for_actor, persons_visible_to
+from .field_groups import DEMOGRAPHIC_FIELDS, PERSON_FIELD_GROUPS, search_digests
+from .models import Person
+
+LIST_FIELD_GROUPS = ("identity",)  # lists show names and dates of birth
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A person as one actor may see it: fields of hidden groups are absent."""
+
+    person: Person
+    visible_groups: frozenset[str]
+
+    @property
+    def public_id(self) -> UUID:
+        return self.person.public_id
+
+    @property
+    def reference(self) -> str:
+        return self.person.reference
+
+    def can_see(self, group: str) -> bool:
+        return group in self.visible_groups
+
+    def get(self, field_name: str) -> Any:
+        for group, names in PERSON_FIELD_GROUPS.items():
+            if field_name in names:
+                return getattr(self.person, field_name) if str(group) in self.visible_groups else None
+        return getattr(self.person, field_name)
+
+    @property
+    def display_name(self) -> str:
+        if "identity" not in self.visible_groups:
+            return self.reference
+        name = " ".join(filter(None, [self.person.first_name, self.person.second_name]))
+        return name or self.reference
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(self.person.public_id),
+            "reference": self.reference,
+            "owner_organisation": str(self.person.owner_organisation.public_id),
+            "created_at": self.person.created_at,
+            "updated_at": self.person.updated_at,
+            "visible_groups": sorted(self.visible_groups),
+        }
+        for name in DEMOGRAPHIC_FIELDS:
+            data[name] = getattr(self.person, name)
+        for group, names in PERSON_FIELD_GROUPS.items():
+            if str(group) in self.visible_groups:
+                for name in names:
+                    data[name] = getattr(self.person, name)
+        return data
+
+
+def _visible_groups(actor: Actor, person: Person) -> frozenset[str]:
+    # Consent and legal basis narrow this further once the consent module exists.
+    return actor.field_groups() & frozenset(str(g) for g in PERSON_FIELD_GROUPS)
+
+
+def person_list(
+    *, actor: Actor, query: str = "", page_number: int | str = 1, per_page: int = 25
+) -> Page[PersonView]:
+    """The actor's persons, newest first, optionally filtered by an exact blind-indexed search.
+
+    The names shown in the list are a read of the identity group: one audit event per page.
+    """
+    persons = persons_visible_to(actor).select_related("owner_organisation")
+    query = query.strip()[:MAX_QUERY_LENGTH]
+    if query:
+        region = actor.organisation.country if actor.organisation else None
+        condition = Q()
+        for column, digests in search_digests(query, region).items():
+            condition |= Q(**{f"{column}__in": digests})
+        persons = persons.filter(condition) if condition else persons.none()
+    paginator = Paginator(persons.order_by("-created_at", "-id"), per_page)
+    page = paginator.get_page(page_number)
+    views = [PersonView(p, _visible_groups(actor, p)) for p in page.object_list]
+    shown = [str(v.public_id) for v in views if v.can_see("identity")]
+    if shown:
+        audit_record(
+            actor=actor, action="person.list", object_type="person",
+            field_groups=LIST_FIELD_GROUPS, details={"persons": shown, "searched": bool(query)},
+        )
+    page.object_list = views
+    return page
+
+
+def person_detail(*, actor: Actor, public_id: UUID | str, action: Action = "view") -> PersonView:
+    """One person as the actor may see it; the read of each shown group is audited."""
+    person = person_for_actor(actor, public_id, action)
+    view = PersonView(person, _visible_groups(actor, person))
+    audit_read(
+        actor=actor, object_type="person", object_id=str(person.public_id),
+        field_groups=view.visible_groups,
+    )
+    return view

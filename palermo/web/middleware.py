@@ -1,0 +1,24 @@
+"""A request id for every request: returned in a header and written into audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from palermo.audit.context import begin_request, current_request_id, end_request
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = begin_request(request.headers.get("X-Request-ID"))
+        try:
+            request.request_id = current_request_id()  # type: ignore[attr-defined]
+            response = self.get_response(request)
+            response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+            return response
+        finally:
+            end_request(token)
