@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "palermo.vault",
     "palermo.people",
     "palermo.web",
+    "palermo.worker",
+    "palermo.demo",
 ]
 
 MIDDLEWARE = [
