@@ -9,17 +9,29 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
+from ninja.utils import check_csrf
+
+from palermo.errors import ApplicationError
 
 from .actors import Actor
 from .models import ApiToken
 from .roles import Role
 
 TOKEN_PREFIX = "plm_"  # noqa: S105 - marks Palermo tokens so secret scanners can spot leaks
+_TOKEN_MAX_LENGTH = 200
+
+CSRF_REFUSED = _(
+    "The request was refused because it lacks the page's CSRF token. Send the X-CSRFToken "
+    "header, or use an API token."
+)
 
 
 def token_digest(secret: str) -> str:
+    """The SHA-256 hex digest stored for a token secret (the secret itself never is)."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
@@ -28,16 +40,39 @@ class SessionActorAuth(APIKeyCookie):
 
     param_name: str = settings.SESSION_COOKIE_NAME
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Only a session that would authenticate is held to CSRF: anyone else gets the plain
+        # 401, and a refused CSRF check gets our envelope with a translated message.
+        key = request.COOKIES.get(self.param_name)
+        if key is None or getattr(request, "actor", None) is None:
+            return None
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False):
+            if check_csrf(request) is not None:
+                raise ApplicationError(CSRF_REFUSED, code="csrf_failed", status=403)
+        return key
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        actor = getattr(request, "actor", None)
-        return actor if actor is not None else None
+        if key is None:
+            return None
+        return getattr(request, "actor", None)
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer plm_…`: acts as the token's membership, for the token's purpose."""
+    """`Authorization: Bearer plm_…`: acts as the token's membership, for the token's purpose.
+
+    A bearer token that is sent but not valid (malformed, unknown, expired, revoked) is
+    refused outright: it never falls back to the session that may come with it.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        actor = self._actor_for(token)
+        if actor is None:
+            raise AuthenticationError()
+        request.actor = actor  # type: ignore[attr-defined]
+        return actor
+
+    def _actor_for(self, token: str) -> Actor | None:
+        if not token.startswith(TOKEN_PREFIX) or len(token) > _TOKEN_MAX_LENGTH:
             return None
         record = (
             ApiToken.objects.select_related("membership__user", "membership__organisation")
@@ -52,12 +87,10 @@ class TokenAuth(HttpBearer):
             return None
         if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
             ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
-        actor = Actor(
+        return Actor(
             user=membership.user,
             organisation=membership.organisation,
             role=Role(membership.role),
             purpose=record.purpose,
             token=record,
         )
-        request.actor = actor  # type: ignore[attr-defined]
-        return actor

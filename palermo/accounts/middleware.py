@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from .actors import Actor
-from .roles import ROLE_DEFAULT_PURPOSE, Role, requires_second_factor
+from .roles import ROLE_DEFAULT_PURPOSE, Role
+from .selectors import SESSION_MEMBERSHIP_KEY, session_membership
+from .services import second_factor_required
 
-SESSION_MEMBERSHIP_KEY = "palermo_membership_id"
+__all__ = ["SESSION_MEMBERSHIP_KEY", "ActorMiddleware", "actor_for_session", "needs_second_factor"]
 
-# Paths a signed-in user may reach before completing the second factor.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/", "/favicon")
+# Paths anyone may reach before completing the second factor. The API is open here because
+# it refuses such a session itself (401), rather than redirecting.
+_OPEN_PREFIXES = ("/static/", "/i18n/", "/api/", "/favicon")
+_OPEN_URL_NAMES = ("accounts:login", "accounts:logout", "accounts:second_factor")
+
+
+@cache
+def _open_paths() -> frozenset[str]:
+    return frozenset(reverse(name) for name in _OPEN_URL_NAMES)
 
 
 def actor_for_session(request: HttpRequest) -> Actor | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    memberships = list(user.memberships.select_related("organisation"))  # type: ignore[union-attr]
-    if not memberships:
+    membership = session_membership(request)
+    if membership is None:
         return Actor(user=user, organisation=None, role=None, purpose="")  # type: ignore[arg-type]
-    chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
-    membership = next((m for m in memberships if m.pk == chosen), memberships[0])
     role = Role(membership.role)
     return Actor(
         user=user,  # type: ignore[arg-type]
@@ -39,8 +47,7 @@ def needs_second_factor(request: HttpRequest) -> bool:
     # Right after login() the user is not yet wrapped by OTPMiddleware: unverified.
     if not user.is_authenticated or getattr(user, "is_verified", lambda: False)():
         return False
-    roles = {Role(m.role) for m in user.memberships.all()}  # type: ignore[union-attr]
-    return requires_second_factor(roles)
+    return second_factor_required(user)  # type: ignore[arg-type]
 
 
 class ActorMiddleware:
@@ -51,7 +58,7 @@ class ActorMiddleware:
         request.actor = None  # type: ignore[attr-defined]
         if request.user.is_authenticated:
             if needs_second_factor(request):
-                if not request.path.startswith(_OPEN_PREFIXES):
+                if not (request.path.startswith(_OPEN_PREFIXES) or request.path in _open_paths()):
                     return HttpResponseRedirect(reverse("accounts:second_factor"))
             else:
                 request.actor = actor_for_session(request)  # type: ignore[attr-defined]

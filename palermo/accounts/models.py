@@ -23,12 +23,9 @@ class OrganisationType(models.TextChoices):
     SCHOOL_OR_COLLEGE = "SchoolOrCollege", _("School or college")
 
 
-RoleChoices = models.TextChoices(  # type: ignore[misc]
-    "RoleChoices", [(r.name, (r.value, ROLE_LABELS[r])) for r in Role]
-)
-PurposeChoices = models.TextChoices(  # type: ignore[misc]
-    "PurposeChoices", [(p.name, (p.value, PURPOSE_LABELS[p])) for p in Purpose]
-)
+# Plain choice lists: the enums and their labels live in roles.py, the one place for them.
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
+PURPOSE_CHOICES = [(p.value, PURPOSE_LABELS[p]) for p in Purpose]
 
 
 class Organisation(models.Model):
@@ -71,7 +68,7 @@ class Membership(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=32, choices=RoleChoices.choices)
+    role = models.CharField(max_length=32, choices=ROLE_CHOICES)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,12 +92,10 @@ class ApiToken(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=100)
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens")
-    purpose = models.CharField(_("purpose"), max_length=32, choices=PurposeChoices.choices)
+    purpose = models.CharField(_("purpose"), max_length=32, choices=PURPOSE_CHOICES)
     prefix = models.CharField(max_length=12, unique=True)
     digest = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        User, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -83,9 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.NATIONAL_COORDINATOR: frozenset({Perm.AUDIT_VIEW}),
     Role.RESEARCHER: frozenset(),
     Role.PROGRAMME_OFFICER: frozenset({Perm.PERSON_VIEW}),
-    Role.ADMINISTRATOR: frozenset(
-        {Perm.AUDIT_VIEW, Perm.ORGANISATION_MANAGE, Perm.TOKEN_MANAGE}
-    ),
+    Role.ADMINISTRATOR: frozenset({Perm.AUDIT_VIEW, Perm.ORGANISATION_MANAGE, Perm.TOKEN_MANAGE}),
 }
 
 # The field groups a role may see at most; consent or a legal basis may narrow this further.

@@ -9,4 +9,5 @@ urlpatterns = [
     path("second-factor/", views.second_factor, name="second_factor"),
     path("switch/", views.switch_membership, name="switch_membership"),
     path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<uuid:public_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

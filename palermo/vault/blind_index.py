@@ -51,6 +51,7 @@ def normalise_phone(value: str, default_region: str | None = None) -> str:
 def digest(index_key: bytes, domain: str, normalised: str) -> str:
     if not normalised:
         return ""
-    mac = hmac.new(index_key, domain.encode("utf-8") + b"\x00" + normalised.encode("utf-8"),
-                   hashlib.sha256)
+    mac = hmac.new(
+        index_key, domain.encode("utf-8") + b"\x00" + normalised.encode("utf-8"), hashlib.sha256
+    )
     return mac.hexdigest()[:DIGEST_HEX_CHARS]

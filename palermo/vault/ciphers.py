@@ -37,6 +37,8 @@ class Keyring:
         if self.active_id not in self.keys:
             raise VaultError(f"The active key id {self.active_id!r} is not among the keys.")
         for key_id, key in self.keys.items():
+            if not key_id:
+                raise VaultError("A key id may not be empty.")
             if len(key) != KEY_BYTES:
                 raise VaultError(f"Key {key_id!r} must be {KEY_BYTES} bytes.")
             if ":" in key_id or "," in key_id:
@@ -44,10 +46,12 @@ class Keyring:
 
 
 def is_envelope(value: str) -> bool:
+    """Whether a stored value looks like an envelope (says nothing of its integrity)."""
     return value.startswith(PREFIX + ":")
 
 
 def key_id_of(envelope: str) -> str:
+    """The id of the key that sealed an envelope."""
     parts = envelope.split(":", 2)
     if len(parts) != 3 or parts[0] != PREFIX:
         raise VaultError("Not an encrypted value.")
@@ -55,6 +59,7 @@ def key_id_of(envelope: str) -> str:
 
 
 def encrypt(keyring: Keyring, plaintext: str, associated_data: str) -> str:
+    """Seal text under the active key; the associated data must be given again to open it."""
     key_id = keyring.active_id
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(keyring.keys[key_id]).encrypt(
@@ -65,19 +70,29 @@ def encrypt(keyring: Keyring, plaintext: str, associated_data: str) -> str:
 
 
 def decrypt(keyring: Keyring, envelope: str, associated_data: str) -> str:
+    """Open an envelope with whichever key sealed it; VaultError if that fails for any reason."""
     key_id = key_id_of(envelope)
     key = keyring.keys.get(key_id)
     if key is None:
         raise VaultError(f"Unknown key id {key_id!r}: was a key removed before rotation?")
     token = envelope.split(":", 2)[2]
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        raw = _decode_token(token)
         plaintext = AESGCM(key).decrypt(
             raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data.encode("utf-8")
         )
     except (InvalidTag, binascii.Error, ValueError) as exc:
         raise VaultError("An encrypted value failed its integrity check.") from exc
     return plaintext.decode("utf-8")
+
+
+def _decode_token(token: str) -> bytes:
+    """Strict base64url: the lenient decoder would drop stray characters and ignore the unused
+    bits of the last one, so several strings would decrypt alike; only the canonical one may."""
+    raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+    if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != token:
+        raise ValueError("non-canonical encoding")
+    return raw
 
 
 def parse_key_list(text: str) -> dict[str, bytes]:
@@ -88,12 +103,21 @@ def parse_key_list(text: str) -> dict[str, bytes]:
         if not item:
             continue
         key_id, _, encoded = item.partition(":")
-        try:
-            keys[key_id.strip()] = base64.b64decode(encoded.strip(), validate=True)
-        except binascii.Error as exc:
-            raise VaultError(f"Key {key_id!r} is not valid base64.") from exc
+        key_id = key_id.strip()
+        if key_id in keys:
+            raise VaultError(f"Key id {key_id!r} is listed twice.")
+        keys[key_id] = decode_key(key_id, encoded)
     return keys
 
 
+def decode_key(key_id: str, encoded: str) -> bytes:
+    """A key as written in the environment or the key file (standard base64)."""
+    try:
+        return base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error as exc:
+        raise VaultError(f"Key {key_id!r} is not valid base64.") from exc
+
+
 def new_key() -> str:
+    """A fresh random key, base64-encoded as the key file and PALERMO_KEYS hold it."""
     return base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii")

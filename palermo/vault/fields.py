@@ -51,13 +51,18 @@ class EncryptedField(models.TextField):
 
     def get_lookup(self, lookup_name: str) -> Any:
         # Only null checks make sense on ciphertext; anything else would silently match nothing.
+        # Returning None makes the ORM raise FieldError("Unsupported lookup ...").
         if lookup_name != "isnull":
             return None
         return super().get_lookup(lookup_name)
 
+    def get_transform(self, lookup_name: str) -> Any:
+        # No transforms either (lower, unaccent …): they would compare ciphertext too.
+        return None
+
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)
-        if self.db_index or self.unique:
+        if self.db_index or self.unique:  # type: ignore[attr-defined]  # missing from the stubs
             errors.append(checks.Error("Encrypted fields cannot be indexed.", obj=self))
         return errors
 
@@ -79,10 +84,12 @@ class EncryptedDateField(EncryptedField):
     def from_text(self, text: str) -> datetime.date:
         return datetime.date.fromisoformat(text)
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(
+        self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any
+    ) -> Any:
         from django import forms
 
-        return forms.DateField(**{"required": not self.blank, **kwargs})
+        return (form_class or forms.DateField)(**{"required": not self.blank, **kwargs})
 
 
 class EncryptedDecimalField(EncryptedField):
@@ -98,4 +105,5 @@ def blind_index(domain: str, normalised: str) -> str:
 
 
 def encrypted_field_names(model: type[models.Model]) -> list[str]:
+    """Names of a model's encrypted fields."""
     return [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedField)]
