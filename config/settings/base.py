@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "template_partials",
+    "ninja",
     "django_htmx",
     "palermo.accounts",
     "palermo.audit",

@@ -6,7 +6,7 @@ PALERMO_TEST_DB=postgresql makes the test session start a real PostgreSQL server
 from .base import *  # noqa: F403
 from .base import env_str
 
-SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only, tests only

@@ -15,19 +15,35 @@ from palermo.vault.fields import blind_index
 
 PERSON_FIELD_GROUPS: dict[FieldGroup, tuple[str, ...]] = {
     FieldGroup.IDENTITY: (
-        "salutation", "first_name", "middle_name", "second_name", "birthdate",
-        "identity_number", "title",
+        "salutation",
+        "first_name",
+        "middle_name",
+        "second_name",
+        "birthdate",
+        "identity_number",
+        "title",
     ),
     FieldGroup.CONTACT: ("email", "home_phone", "mobile_phone"),
     FieldGroup.LOCATION: (
-        "mailing_street", "mailing_city", "mailing_state", "mailing_postal_code",
-        "mailing_country", "mailing_latitude", "mailing_longitude",
+        "mailing_street",
+        "mailing_city",
+        "mailing_state",
+        "mailing_postal_code",
+        "mailing_country",
+        "mailing_latitude",
+        "mailing_longitude",
     ),
 }
 
 DEMOGRAPHIC_FIELDS: tuple[str, ...] = (
-    "gender", "marital_status", "number_of_children", "primary_language",
-    "secondary_language", "highest_education", "citizenship", "deceased",
+    "gender",
+    "marital_status",
+    "number_of_children",
+    "primary_language",
+    "secondary_language",
+    "highest_education",
+    "citizenship",
+    "deceased",
 )
 
 PERSONAL_FIELDS: tuple[str, ...] = tuple(f for fs in PERSON_FIELD_GROUPS.values() for f in fs)
@@ -65,7 +81,9 @@ def person_blind_indexes(values: dict[str, object], default_region: str | None) 
         "bidx_mobile_phone": blind_index(
             "phone", normalise_phone(text("mobile_phone"), default_region)
         ),
-        "bidx_home_phone": blind_index("phone", normalise_phone(text("home_phone"), default_region)),
+        "bidx_home_phone": blind_index(
+            "phone", normalise_phone(text("home_phone"), default_region)
+        ),
     }
 
 

@@ -11,31 +11,40 @@ from palermo.accounts.roles import FIELD_GROUP_LABELS, FieldGroup
 
 from .field_groups import PERSON_FIELD_GROUPS
 from .models import Education, Gender, MaritalStatus
+from .validation import MAX_LENGTHS
 
-_TEXT_WIDGETS: dict[str, tuple[str, int]] = {
-    "salutation": ("text", 40), "first_name": ("text", 100), "middle_name": ("text", 100),
-    "second_name": ("text", 100), "identity_number": ("text", 40), "title": ("text", 100),
-    "email": ("email", 254), "home_phone": ("tel", 40), "mobile_phone": ("tel", 40),
-    "mailing_street": ("text", 200), "mailing_city": ("text", 100),
-    "mailing_state": ("text", 100), "mailing_postal_code": ("text", 20),
-    "mailing_country": ("text", 2), "mailing_latitude": ("text", 20),
-    "mailing_longitude": ("text", 20), "primary_language": ("text", 3),
-    "secondary_language": ("text", 3), "citizenship": ("text", 60),
+# Input types that are not plain text; the maximum lengths are validation's own.
+_INPUT_TYPES: dict[str, str] = {
+    "email": "email",
+    "home_phone": "tel",
+    "mobile_phone": "tel",
 }
 
 FIELD_LABELS: dict[str, Any] = {
-    "salutation": _("Salutation"), "first_name": _("First name"),
-    "middle_name": _("Middle name"), "second_name": _("Last name"),
-    "birthdate": _("Date of birth"), "identity_number": _("Identity document number"),
-    "title": _("Position or title"), "email": _("Email"), "home_phone": _("Home phone"),
-    "mobile_phone": _("Mobile phone"), "mailing_street": _("Street"),
-    "mailing_city": _("City"), "mailing_state": _("Region or state"),
-    "mailing_postal_code": _("Postal code"), "mailing_country": _("Country of residence"),
-    "mailing_latitude": _("Latitude"), "mailing_longitude": _("Longitude"),
-    "gender": _("Gender"), "marital_status": _("Marital status"),
-    "number_of_children": _("Number of children"), "primary_language": _("Primary language"),
+    "salutation": _("Salutation"),
+    "first_name": _("First name"),
+    "middle_name": _("Middle name"),
+    "second_name": _("Last name"),
+    "birthdate": _("Date of birth"),
+    "identity_number": _("Identity document number"),
+    "title": _("Position or title"),
+    "email": _("Email"),
+    "home_phone": _("Home phone"),
+    "mobile_phone": _("Mobile phone"),
+    "mailing_street": _("Street"),
+    "mailing_city": _("City"),
+    "mailing_state": _("Region or state"),
+    "mailing_postal_code": _("Postal code"),
+    "mailing_country": _("Country of residence"),
+    "mailing_latitude": _("Latitude"),
+    "mailing_longitude": _("Longitude"),
+    "gender": _("Gender"),
+    "marital_status": _("Marital status"),
+    "number_of_children": _("Number of children"),
+    "primary_language": _("Primary language"),
     "secondary_language": _("Secondary language"),
-    "highest_education": _("Highest level of education"), "citizenship": _("Citizenship"),
+    "highest_education": _("Highest level of education"),
+    "citizenship": _("Citizenship"),
     "deceased": _("Deceased"),
 }
 
@@ -67,11 +76,21 @@ def form_sections(visible_groups: frozenset[str]) -> list[dict[str, Any]]:
     for group, names in PERSON_FIELD_GROUPS.items():
         if str(group) in visible_groups:
             sections.append({"legend": FIELD_GROUP_LABELS[FieldGroup(group)], "fields": names})
-    sections.append({
-        "legend": _("Profile"),
-        "fields": ("gender", "marital_status", "number_of_children", "primary_language",
-                   "secondary_language", "highest_education", "citizenship", "deceased"),
-    })
+    sections.append(
+        {
+            "legend": _("Profile"),
+            "fields": (
+                "gender",
+                "marital_status",
+                "number_of_children",
+                "primary_language",
+                "secondary_language",
+                "highest_education",
+                "citizenship",
+                "deceased",
+            ),
+        }
+    )
     return sections
 
 
@@ -84,8 +103,7 @@ def field_widget(name: str) -> dict[str, Any]:
         return {"kind": "input", "type": "number", "maxlength": 2}
     if name == "deceased":
         return {"kind": "checkbox"}
-    input_type, maxlength = _TEXT_WIDGETS[name]
-    return {"kind": "input", "type": input_type, "maxlength": maxlength}
+    return {"kind": "input", "type": _INPUT_TYPES.get(name, "text"), "maxlength": MAX_LENGTHS[name]}
 
 
 class SearchForm(forms.Form):

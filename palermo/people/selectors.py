@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -10,13 +11,16 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q
 
 from palermo.accounts.actors import Actor
+from palermo.accounts.roles import Perm
 from palermo.audit.services import audit_read, audit_record
 
-from .access import Action, person_for_actor, persons_visible_to
-from .field_groups import DEMOGRAPHIC_FIELDS, PERSON_FIELD_GROUPS, search_digests
+from .access import Action, person_for_actor, persons_visible_to, require_permission
+from .field_groups import DEMOGRAPHIC_FIELDS, PERSON_FIELD_GROUPS, group_of, search_digests
 from .models import Person
 
-LIST_FIELD_GROUPS = ("identity",)  # lists show names and dates of birth
+# Lists (pages and API) show the identity group only: names and dates of birth. The other
+# groups are shown, and their read audited, one person at a time.
+LIST_FIELD_GROUPS = frozenset({"identity"})
 MAX_QUERY_LENGTH = 200
 
 
@@ -39,10 +43,17 @@ class PersonView:
         return group in self.visible_groups
 
     def get(self, field_name: str) -> Any:
-        for group, names in PERSON_FIELD_GROUPS.items():
-            if field_name in names:
-                return getattr(self.person, field_name) if str(group) in self.visible_groups else None
+        """The field's value, or None when its group is withheld from the actor."""
+        group = group_of(field_name)
+        if group is not None and str(group) not in self.visible_groups:
+            return None
         return getattr(self.person, field_name)
+
+    @property
+    def birthdate(self) -> datetime.date | None:
+        """For lists: the date of birth, if the identity group is shown."""
+        value: datetime.date | None = self.get("birthdate")
+        return value
 
     @property
     def display_name(self) -> str:
@@ -52,6 +63,7 @@ class PersonView:
         return name or self.reference
 
     def as_dict(self) -> dict[str, Any]:
+        """The fields the actor may see; fields of withheld groups are absent, not None."""
         data: dict[str, Any] = {
             "id": str(self.person.public_id),
             "reference": self.reference,
@@ -69,7 +81,8 @@ class PersonView:
         return data
 
 
-def _visible_groups(actor: Actor, person: Person) -> frozenset[str]:
+def visible_groups(actor: Actor, person: Person) -> frozenset[str]:
+    """The personal field groups of this person the actor may see."""
     # Consent and legal basis narrow this further once the consent module exists.
     return actor.field_groups() & frozenset(str(g) for g in PERSON_FIELD_GROUPS)
 
@@ -79,8 +92,10 @@ def person_list(
 ) -> Page[PersonView]:
     """The actor's persons, newest first, optionally filtered by an exact blind-indexed search.
 
-    The names shown in the list are a read of the identity group: one audit event per page.
+    The names shown in the list are a read of the identity group: one audit event per page
+    (none when nothing is shown). Forbidden for an actor who may not view persons at all.
     """
+    require_permission(actor, Perm.PERSON_VIEW)
     persons = persons_visible_to(actor).select_related("owner_organisation")
     query = query.strip()[:MAX_QUERY_LENGTH]
     if query:
@@ -91,23 +106,36 @@ def person_list(
         persons = persons.filter(condition) if condition else persons.none()
     paginator = Paginator(persons.order_by("-created_at", "-id"), per_page)
     page = paginator.get_page(page_number)
-    views = [PersonView(p, _visible_groups(actor, p)) for p in page.object_list]
+    views = [PersonView(p, visible_groups(actor, p) & LIST_FIELD_GROUPS) for p in page.object_list]
     shown = [str(v.public_id) for v in views if v.can_see("identity")]
     if shown:
         audit_record(
-            actor=actor, action="person.list", object_type="person",
-            field_groups=LIST_FIELD_GROUPS, details={"persons": shown, "searched": bool(query)},
+            actor=actor,
+            action="person.list",
+            object_type="person",
+            field_groups=LIST_FIELD_GROUPS,
+            details={"persons": shown, "searched": bool(query)},
         )
-    page.object_list = views
-    return page
+    return Page(views, page.number, paginator)  # type: ignore[arg-type]
 
 
 def person_detail(*, actor: Actor, public_id: UUID | str, action: Action = "view") -> PersonView:
     """One person as the actor may see it; the read of each shown group is audited."""
     person = person_for_actor(actor, public_id, action)
-    view = PersonView(person, _visible_groups(actor, person))
+    view = PersonView(person, visible_groups(actor, person))
     audit_read(
-        actor=actor, object_type="person", object_id=str(person.public_id),
+        actor=actor,
+        object_type="person",
+        object_id=str(person.public_id),
         field_groups=view.visible_groups,
     )
     return view
+
+
+def person_for_change(*, actor: Actor, public_id: UUID | str) -> PersonView:
+    """A person the actor may edit, for a write: nothing is shown, so nothing read is audited.
+
+    NotFound when the actor may not see the person; Forbidden when it may see but not edit.
+    """
+    person = person_for_actor(actor, public_id, "edit")
+    return PersonView(person, visible_groups(actor, person))

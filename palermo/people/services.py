@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -10,25 +11,32 @@ from django.utils.translation import gettext as _
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
 from palermo.audit.services import audit_record
-from palermo.errors import ApplicationError, Forbidden
+from palermo.errors import ApplicationError
 
+from .access import require_permission
 from .field_groups import PERSONAL_FIELDS, group_of, groups_touched, person_blind_indexes
 from .models import Person
-from .validation import clean_person_input, require_a_name
+from .validation import clean_person_input
 
 
-def _refuse_hidden_groups(actor: Actor, cleaned: dict[str, Any]) -> None:
-    """An actor may only write the field groups it may read."""
+def _refuse_hidden_groups(actor: Actor, field_names: Iterable[str]) -> None:
+    """An actor may only write the field groups it may read.
+
+    Checked on the submitted names before their values are, so an actor learns nothing
+    from the validation of fields it may not touch.
+    """
     allowed = actor.field_groups()
     hidden = {
         name: [_("You may not change this field.")]
-        for name in cleaned
+        for name in field_names
         if (group := group_of(name)) is not None and str(group) not in allowed
     }
     if hidden:
         raise ApplicationError(
             _("Some fields are outside what your role may see or change."),
-            code="field_not_allowed", fields=hidden, status=403,
+            code="field_not_allowed",
+            fields=hidden,
+            status=403,
         )
 
 
@@ -44,33 +52,44 @@ def _reindex(person: Person, actor: Actor) -> None:
 
 @transaction.atomic
 def person_create(*, actor: Actor, data: dict[str, Any]) -> Person:
-    """Register a person owned by the actor's organisation."""
-    if actor.organisation is None or not actor.can(Perm.PERSON_CREATE):
-        raise Forbidden()
+    """Register a person owned by the actor's organisation; audited as person.create.
+
+    Raises Forbidden (403) for an actor who may not register persons or who sends fields of
+    a group it may not see, and ApplicationError (400) with messages per field for bad input.
+    """
+    require_permission(actor, Perm.PERSON_CREATE)
+    _refuse_hidden_groups(actor, data)
     cleaned = clean_person_input(data, default_region=_default_region(actor))
-    _refuse_hidden_groups(actor, cleaned)
-    require_a_name(cleaned)
     person = Person(owner_organisation=actor.organisation, created_by=actor.user)
     for name, value in cleaned.items():
         setattr(person, name, value)
     _reindex(person, actor)
     person.save()
     audit_record(
-        actor=actor, action="person.create", object_type="person",
-        object_id=str(person.public_id), field_groups=groups_touched(cleaned),
+        actor=actor,
+        action="person.create",
+        object_type="person",
+        object_id=str(person.public_id),
+        field_groups=groups_touched(cleaned),
     )
     return person
 
 
 @transaction.atomic
 def person_update(*, actor: Actor, person: Person, data: dict[str, Any]) -> Person:
-    """Change some fields of a person the actor may edit (checked by the caller's access call)."""
-    cleaned = clean_person_input(data, default_region=_default_region(actor))
-    _refuse_hidden_groups(actor, cleaned)
+    """Change some fields of a person; audited as person.update (nothing when nothing changed).
+
+    The caller gets `person` through `access.person_for_actor(actor, id, "edit")`; the role's
+    permission and field groups are checked again here so no caller can skip them.
+    """
+    require_permission(actor, Perm.PERSON_EDIT)
+    _refuse_hidden_groups(actor, data)
+    cleaned = clean_person_input(
+        data,
+        default_region=_default_region(actor),
+        current_names={"first_name": person.first_name, "second_name": person.second_name},
+    )
     changed = [name for name, value in cleaned.items() if getattr(person, name) != value]
-    merged = {name: getattr(person, name) for name in ("first_name", "second_name")}
-    merged.update({k: v for k, v in cleaned.items() if k in merged})
-    require_a_name(merged)
     if not changed:
         return person
     for name in changed:
@@ -78,8 +97,11 @@ def person_update(*, actor: Actor, person: Person, data: dict[str, Any]) -> Pers
     _reindex(person, actor)
     person.save()
     audit_record(
-        actor=actor, action="person.update", object_type="person",
-        object_id=str(person.public_id), field_groups=groups_touched(changed),
+        actor=actor,
+        action="person.update",
+        object_type="person",
+        object_id=str(person.public_id),
+        field_groups=groups_touched(changed),
         details={"fields": sorted(changed)},
     )
     return person

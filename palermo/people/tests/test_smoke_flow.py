@@ -9,9 +9,16 @@ from palermo.testing import member, signed_in_client
 def test_register_and_find_a_person_through_the_pages():
     membership = member(Role.CASE_WORKER)
     client = signed_in_client(membership)
-    response = client.post("/people/new/", {"first_name": "Олена", "second_name": "Коваленко",
-                                            "birthdate": "1999-04-02", "gender": "Feminine",
-                                            "mobile_phone": "+380 67 123 4567"})
+    response = client.post(
+        "/people/new/",
+        {
+            "first_name": "Олена",
+            "second_name": "Коваленко",
+            "birthdate": "1999-04-02",
+            "gender": "Feminine",
+            "mobile_phone": "+380 67 123 4567",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     person = Person.objects.get()
     assert person.first_name == "Олена"
