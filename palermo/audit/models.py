@@ -16,12 +16,18 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(unique=True)
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_label = models.CharField(max_length=150, blank=True)
     organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     action = models.CharField(max_length=80, db_index=True)
@@ -37,9 +43,21 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["sequence"]
         verbose_name = _("audit event")
+        # The audit page: one organisation's events, newest first.
+        indexes = [
+            models.Index(fields=["organisation", "-sequence"], name="audit_event_org_recent")
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("Audit events are append-only.")
 
     def chained_content(self) -> dict[str, Any]:
         """What the hash covers: every column but the hashes themselves."""
@@ -58,17 +76,12 @@ class AuditEvent(models.Model):
             "request_id": self.request_id,
         }
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError("Audit events are append-only.")
-
 
 class AuditChainHead(models.Model):
     """A single row holding the chain's tip; locking it serialises appends."""
 
     sequence = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"head #{self.sequence}"

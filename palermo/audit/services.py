@@ -55,7 +55,11 @@ def audit_record(
 
 
 def audit_read(
-    *, actor: Actor, object_type: str, object_id: str, field_groups: Iterable[str],
+    *,
+    actor: Actor,
+    object_type: str,
+    object_id: str,
+    field_groups: Iterable[str],
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent | None:
     """Record that personal field groups of a record were shown to the actor."""
@@ -63,6 +67,10 @@ def audit_read(
     if not groups:
         return None
     return audit_record(
-        actor=actor, action=f"{object_type}.read", object_type=object_type,
-        object_id=object_id, field_groups=groups, details=details,
+        actor=actor,
+        action=f"{object_type}.read",
+        object_type=object_type,
+        object_id=object_id,
+        field_groups=groups,
+        details=details,
     )

@@ -1,20 +1,48 @@
-"""Proving the audit log intact: recompute every link, report the first broken one."""
+"""Proving the audit log intact: recompute every link, compare the end with the chain head.
+
+Verification reads without locking, so appends carry on meanwhile: it checks the chain
+up to the head it read first, and only then looks for events beyond the head.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
-from .chain import BrokenLink, first_broken_link
-from .models import AuditEvent
+from django.db.models import Max
+
+from .chain import BrokenLink, ChainTip, ChainWalker, Row, beyond_head, compare_with_head
+from .models import AuditChainHead, AuditEvent
 
 BATCH = 2000
 
+# Wraps the rows to report progress (the command passes tqdm); gets the number expected.
+Progress = Callable[[Iterator[Row], int], Iterable[Row]]
 
-def _rows() -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verified: int
+    broken: BrokenLink | None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+def _head() -> ChainTip | None:
+    head = AuditChainHead.objects.filter(pk=1).values_list("sequence", "hash").first()
+    return ChainTip(*head) if head is not None else None
+
+
+def _rows(up_to: int | None) -> Iterator[Row]:
+    """Events in sequence order, a batch at a time (keyset paging: no long-held cursor)."""
+    events = AuditEvent.objects.order_by("sequence")
+    if up_to is not None:
+        events = events.filter(sequence__lte=up_to)
     last = 0
     while True:
-        batch = list(AuditEvent.objects.filter(sequence__gt=last).order_by("sequence")[:BATCH])
+        batch = list(events.filter(sequence__gt=last)[:BATCH])
         if not batch:
             return
         for event in batch:
@@ -22,15 +50,23 @@ def _rows() -> Iterator[tuple[int, str, str, dict[str, Any]]]:
         last = batch[-1].sequence
 
 
-def verify_chain() -> tuple[int, BrokenLink | None]:
-    """Returns (events checked, first broken link or None)."""
-    count = 0
+def verify_chain(progress: Progress | None = None) -> VerificationResult:
+    """Check every event's link and hash, then that the chain ends where the head says.
 
-    def counted() -> Iterator[tuple[int, str, str, dict[str, Any]]]:
-        nonlocal count
-        for row in _rows():
-            count += 1
-            yield row
-
-    broken = first_broken_link(counted())
-    return count, broken
+    Returns how many events were proven and the first broken link, if any.
+    """
+    head = _head()
+    # With the head gone there is no bound: walk everything, so the report says so.
+    up_to = head.sequence if head is not None else None
+    expected = up_to if up_to is not None else AuditEvent.objects.count()
+    rows: Iterable[Row] = _rows(up_to)
+    if progress is not None:
+        rows = progress(iter(rows), expected)
+    walker = ChainWalker()
+    broken = walker.walk(rows) or compare_with_head(walker.tip, head)
+    if broken is None and head is not None:
+        # Max first, head second: an append commits its event and the head together, so a
+        # head read afterwards covers every event the max saw, unless the head was bypassed.
+        last = AuditEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
+        broken = beyond_head(last, _head())
+    return VerificationResult(verified=walker.verified, broken=broken)
