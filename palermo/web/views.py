@@ -46,7 +46,7 @@ def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return _error(request, 500, _("Something went wrong"),
-                  _("Nothing you entered was lost unless you were told it was saved. Please try again in a moment."))
+                  _("Anything you entered was saved only if Palermo confirmed it. Please try again in a moment."))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -1,0 +1,70 @@
+"""`palermo serve`: serve Palermo with gunicorn, the production WSGI server.
+
+Static files are served by WhiteNoise from STATIC_ROOT, so run `palermo collectstatic` first
+(`make demo` does). Behind a reverse proxy that terminates TLS, bind to 127.0.0.1 and let
+the proxy forward; see the operator's guide.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from gunicorn.app.base import BaseApplication
+
+
+class PalermoServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+    """gunicorn configured from this command's options instead of its own command line."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from config.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = "Serve Palermo with gunicorn (config.wsgi:application)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--bind", default="127.0.0.1:8000", help="host:port to listen on (127.0.0.1:8000)"
+        )
+        parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
+        parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+        parser.add_argument(
+            "--timeout", type=int, default=60, help="seconds before a stuck worker is restarted"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] < 1 or options["threads"] < 1:
+            raise CommandError("--workers and --threads must be at least 1.")
+        bind: str = options["bind"]
+        # The workers are forked from this process: they must not share its connections.
+        connections.close_all()
+        self.stdout.write(
+            self.style.SUCCESS(f"Palermo is serving on http://{bind}/") + " (Ctrl+C stops it)"
+        )
+        self.stdout.flush()
+        PalermoServer(
+            {
+                "bind": [bind],
+                "workers": options["workers"],
+                "threads": options["threads"],
+                "worker_class": "gthread",
+                "timeout": options["timeout"],
+                "graceful_timeout": 10,
+                "accesslog": "-",
+                "errorlog": "-",
+                "proc_name": "palermo",
+            }
+        ).run()
