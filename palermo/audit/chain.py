@@ -1,7 +1,9 @@
 """The hash chain of the audit log (pure: no Django import).
 
 Each event's hash covers its own canonical content and the previous event's hash, so
-changing, inserting or deleting any row breaks every link after it. The chain head (the
+changing, inserting or deleting any row breaks every link after it. The hash is an HMAC
+under a key kept outside the database: someone who can write to the database but does not
+hold the key cannot recompute the chain after tampering with it. The chain head (the
 last sequence and hash, kept apart from the events) catches what the links alone cannot:
 rows deleted from the end.
 """
@@ -9,6 +11,7 @@ rows deleted from the end.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,8 +31,9 @@ def canonical(content: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
-def link_hash(previous_hash: str, content: Mapping[str, Any]) -> str:
-    return hashlib.sha256(previous_hash.encode("ascii") + b"\n" + canonical(content)).hexdigest()
+def link_hash(key: bytes, previous_hash: str, content: Mapping[str, Any]) -> str:
+    message = previous_hash.encode("ascii") + b"\n" + canonical(content)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ class ChainWalker:
     events and report progress as it goes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, key: bytes) -> None:
+        self.key = key
         self.tip = GENESIS_TIP
         self.verified = 0
 
@@ -70,7 +75,7 @@ class ChainWalker:
             return BrokenLink(expected, "the event is missing")
         if previous_hash != self.tip.hash:
             return BrokenLink(sequence, "its link to the previous event does not match")
-        if link_hash(previous_hash, content) != stored_hash:
+        if not hmac.compare_digest(link_hash(self.key, previous_hash, content), stored_hash):
             return BrokenLink(sequence, "its content does not match its hash")
         self.tip = ChainTip(sequence, stored_hash)
         self.verified += 1
@@ -84,9 +89,9 @@ class ChainWalker:
         return None
 
 
-def first_broken_link(rows: Iterable[Row]) -> BrokenLink | None:
+def first_broken_link(key: bytes, rows: Iterable[Row]) -> BrokenLink | None:
     """Walk (sequence, previous_hash, hash, content) rows in order; report the first bad one."""
-    return ChainWalker().walk(rows)
+    return ChainWalker(key).walk(rows)
 
 
 def compare_with_head(tip: ChainTip, head: ChainTip | None) -> BrokenLink | None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from palermo.vault.keys import audit_chain_key
+
 from .chain import GENESIS_HASH, link_hash
 from .context import current_request_id
 from .models import AuditChainHead, AuditEvent
@@ -46,7 +48,7 @@ def audit_record(
             request_id=current_request_id(),
             previous_hash=head.hash,
         )
-        event.hash = link_hash(head.hash, event.chained_content())
+        event.hash = link_hash(audit_chain_key(), head.hash, event.chained_content())
         event.save()
         head.sequence = event.sequence
         head.hash = event.hash

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.db.models import Max
 
+from palermo.vault.keys import audit_chain_key
+
 from .chain import BrokenLink, ChainTip, ChainWalker, Row, beyond_head, compare_with_head
 from .models import AuditChainHead, AuditEvent
 
@@ -62,7 +64,7 @@ def verify_chain(progress: Progress | None = None) -> VerificationResult:
     rows: Iterable[Row] = _rows(up_to)
     if progress is not None:
         rows = progress(iter(rows), expected)
-    walker = ChainWalker()
+    walker = ChainWalker(audit_chain_key())
     broken = walker.walk(rows) or compare_with_head(walker.tip, head)
     if broken is None and head is not None:
         # Max first, head second: an append commits its event and the head together, so a

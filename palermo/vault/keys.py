@@ -9,6 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -60,10 +62,23 @@ def index_key() -> bytes:
     return key
 
 
+@lru_cache(maxsize=1)
+def audit_chain_key() -> bytes:
+    """The key of the audit log's hash chain, derived from the blind-index key.
+
+    Derived (HKDF) rather than stored, so no deployment can lack it; like the index key it
+    is never rotated in place: a new index key needs the chain re-anchored first.
+    """
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"palermo audit chain v1"
+    ).derive(index_key())
+
+
 def clear_caches() -> None:
     """Forget the cached keys (after the settings or the key file change)."""
     keyring.cache_clear()
     index_key.cache_clear()
+    audit_chain_key.cache_clear()
 
 
 @receiver(setting_changed)

@@ -11,6 +11,7 @@ from palermo.audit.context import begin_request, end_request
 from palermo.audit.models import AuditChainHead, AuditEvent
 from palermo.audit.services import audit_read, audit_record
 from palermo.testing import actor_for
+from palermo.vault.keys import audit_chain_key
 
 from .events import record
 
@@ -23,7 +24,7 @@ def test_appends_make_a_linked_chain_and_move_the_head(worker_a: Membership) -> 
     previous = GENESIS_HASH
     for event in events:
         assert event.previous_hash == previous
-        assert event.hash == link_hash(previous, event.chained_content())
+        assert event.hash == link_hash(audit_chain_key(), previous, event.chained_content())
         previous = event.hash
     head = AuditChainHead.objects.get()
     assert (head.sequence, head.hash) == (5, events[-1].hash)
