@@ -15,4 +15,3 @@ handler400 = "palermo.web.views.bad_request"
 handler403 = "palermo.web.views.permission_denied"
 handler404 = "palermo.web.views.page_not_found"
 handler500 = "palermo.web.views.server_error"
-

@@ -36,24 +36,28 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def saved(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+    def saved(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
         if create:
-            self.save()
+            obj.save()
 
 
 def member(
     role: Role = Role.CASE_WORKER, organisation: Organisation | None = None, **user_fields: Any
 ) -> Membership:
     """A user holding `role` in `organisation` (a new one by default)."""
-    organisation = organisation or OrganisationFactory()
-    user = UserFactory(**user_fields)
-    return Membership.objects.create(user=user, organisation=organisation, role=role)
+    owner: Organisation = organisation or OrganisationFactory()  # type: ignore[assignment]
+    user: User = UserFactory(**user_fields)  # type: ignore[assignment]
+    return Membership.objects.create(user=user, organisation=owner, role=role)
 
 
 def actor_for(membership: Membership) -> Actor:
     role = Role(membership.role)
-    return Actor(user=membership.user, organisation=membership.organisation, role=role,
-                 purpose=ROLE_DEFAULT_PURPOSE[role])
+    return Actor(
+        user=membership.user,
+        organisation=membership.organisation,
+        role=role,
+        purpose=ROLE_DEFAULT_PURPOSE[role],
+    )
 
 
 def confirmed_totp_device(user: User) -> TOTPDevice:
@@ -71,8 +75,9 @@ def signed_in_client(membership: Membership, client: Client | None = None) -> Cl
     """A test client signed in through the real pages: password, then a TOTP code."""
     client = client or Client()
     device = confirmed_totp_device(membership.user)
-    response = client.post("/accounts/login/", {"username": membership.user.username,
-                                                "password": TEST_PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": membership.user.username, "password": TEST_PASSWORD}
+    )
     assert response.status_code == 302, response.content[:500]  # noqa: S101
     response = client.post("/accounts/second-factor/", {"code": current_code(device)})
     assert response.status_code == 302, response.content[:500]  # noqa: S101

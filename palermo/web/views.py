@@ -22,6 +22,7 @@ def _error(request: HttpRequest, status: int, heading: str, explanation: str) ->
         "explanation": explanation,
         "request_id": getattr(request, "request_id", ""),
     }
+    body: str
     try:
         body = loader.render_to_string("web/error.html", context, request)
     except Exception:  # the error page must never fail itself
@@ -30,25 +31,48 @@ def _error(request: HttpRequest, status: int, heading: str, explanation: str) ->
 
 
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _error(request, 400, _("Bad request"),
-                  _("The request could not be understood. Check what you sent and try again."))
+    return _error(
+        request,
+        400,
+        _("Bad request"),
+        _("The request could not be understood. Check what you sent and try again."),
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _error(request, 403, _("Not allowed"),
-                  _("You do not have permission to do this. If you think you should, ask your supervisor."))
+    return _error(
+        request,
+        403,
+        _("Not allowed"),
+        _("You do not have permission to do this. If you think you should, ask your supervisor."),
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _error(request, 404, _("Page not found"),
-                  _("There is nothing here, or you do not have access to it."))
+    return _error(
+        request,
+        404,
+        _("Page not found"),
+        _("There is nothing here, or you do not have access to it."),
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(request, 500, _("Something went wrong"),
-                  _("Anything you entered was saved only if Palermo confirmed it. Please try again in a moment."))
+    return _error(
+        request,
+        500,
+        _("Something went wrong"),
+        _(
+            "Anything you entered was saved only if Palermo confirmed it. "
+            "Please try again in a moment."
+        ),
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return _error(request, 403, _("Your form expired"),
-                  _("For your safety, forms expire. Go back, reload the page and submit again."))
+    return _error(
+        request,
+        403,
+        _("Your form expired"),
+        _("For your safety, forms expire. Go back, reload the page and submit again."),
+    )

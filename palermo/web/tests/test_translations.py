@@ -32,7 +32,10 @@ def test_catalog_is_complete_and_keeps_placeholders(language):
             found = sorted(PLACEHOLDER.findall(text))
             # A plural form may leave out the count ("one event") but never invent a name.
             assert set(found) <= set(expected + PLACEHOLDER.findall(entry.msgid_plural or "")), (
-                language, entry.msgid, text)
+                language,
+                entry.msgid,
+                text,
+            )
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="gettext is installed by make test")
@@ -41,9 +44,20 @@ def test_every_marked_string_in_the_code_is_in_the_catalogs(tmp_path, monkeypatc
     monkeypatch.chdir(REPO)
     with override_settings(LOCALE_PATHS=[str(tmp_path)]):
         call_command(
-            "makemessages", locale=["fr"], verbosity=0, no_obsolete=True,
-            ignore_patterns=[".venv", "node_modules", "*/tests/*", "tests", "var", "locale",
-                             "bench", "docs"],
+            "makemessages",
+            locale=["fr"],
+            verbosity=0,
+            no_obsolete=True,
+            ignore_patterns=[
+                ".venv",
+                "node_modules",
+                "*/tests/*",
+                "tests",
+                "var",
+                "locale",
+                "bench",
+                "docs",
+            ],
         )
     fresh = polib.pofile(str(tmp_path / "fr" / "LC_MESSAGES" / "django.po"))
     for language in UI_LANGUAGES:

@@ -15,7 +15,7 @@ from django.db import connections
 from gunicorn.app.base import BaseApplication
 
 
-class PalermoServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+class PalermoServer(BaseApplication):
     """gunicorn configured from this command's options instead of its own command line."""
 
     def __init__(self, options: dict[str, Any]) -> None:
@@ -25,6 +25,10 @@ class PalermoServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        # gunicorn 24+ also listens on a control socket in $HOME; Palermo does not use it, and a
+        # second server on the machine would fight over it.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
         from config.wsgi import application
