@@ -119,7 +119,11 @@ demo: demo-packages $(PYTHON_STAMP) assets messages
 serve: $(PYTHON_STAMP)
 	@if [ -f $(VAR_DIR)/demo-logins.txt ]; then \
 	  echo; echo "Demo logins:"; cat $(VAR_DIR)/demo-logins.txt; echo; fi
-	$(PALERMO) serve $(SERVE_ARGS)
+	@# The worker runs beside the server (background tasks, periodic jobs) and stops with it.
+	@$(PALERMO) worker > $(VAR_DIR)/worker.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "Background worker running (log: $(VAR_DIR)/worker.log)"; \
+	  $(PALERMO) serve $(SERVE_ARGS)
 
 # --- Checking ---------------------------------------------------------------------------------
 
