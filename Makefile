@@ -56,7 +56,7 @@ endef
 export COMPILE_WITH_POLIB
 
 .PHONY: help demo test lint format migrations-check check-deploy pytest bench assets messages \
-	serve clean demo-packages test-packages python-deps
+	serve clean extract-messages demo-packages test-packages python-deps
 
 help:
 	@echo "make demo    install, migrate, load demo data and serve on http://127.0.0.1:8000"
@@ -96,6 +96,12 @@ $(BUNDLE): $(NPM_STAMP) $(ASSET_SOURCES)
 	@touch $@
 
 assets: $(BUNDLE)
+
+# Re-extract every marked string into the catalogs (then translate the new entries).
+extract-messages: $(PYTHON_STAMP)
+	$(PALERMO) makemessages -l uk -l ro -l es -l pt -l fr --no-obsolete \
+	  --ignore=.venv --ignore=node_modules --ignore='*/tests/*' --ignore=tests --ignore=var \
+	  --ignore=bench --ignore=docs
 
 messages: $(PYTHON_STAMP)
 	@if ! find palermo -path '*/locale/*' -name '*.po' | grep -q .; then \

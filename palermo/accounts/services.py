@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from palermo.audit.services import audit_record
@@ -133,6 +135,16 @@ def totp_enrolment_device(user: User) -> TOTPDevice:
     return device
 
 
+def _seconds_until_next_code_allowed(device: TOTPDevice) -> int:
+    """Seconds left in django-otp's back-off after wrong codes (0 when a code may be tried)."""
+    allowed, _details = device.verify_is_allowed()
+    if allowed or device.throttling_failure_timestamp is None:
+        return 0
+    delay = device.get_throttle_factor() * (2 ** (device.throttling_failure_count - 1))
+    elapsed = (timezone.now() - device.throttling_failure_timestamp).total_seconds()
+    return max(1, math.ceil(delay - elapsed))
+
+
 def second_factor_check(*, user: User, code: str) -> TOTPDevice:
     """Check a TOTP code against the user's device (confirming it at enrolment).
 
@@ -147,6 +159,16 @@ def second_factor_check(*, user: User, code: str) -> TOTPDevice:
     enrolling = device is None
     if device is None:
         device = totp_enrolment_device(user)
+    wait = _seconds_until_next_code_allowed(device)
+    if wait:
+        # django-otp slows down guessing after a wrong code; a right code entered too soon
+        # would be refused too, so say so instead of counting it as another failure.
+        message = ngettext(
+            "Too many wrong codes in a row: wait %(seconds)d second, then enter the current code.",
+            "Too many wrong codes in a row: wait %(seconds)d seconds, then enter the current code.",
+            wait,
+        ) % {"seconds": wait}
+        raise ApplicationError(message, code="throttled", fields={"code": [message]})
     if not (code.isdigit() and len(code) == 6) or not device.verify_token(code):
         if _record_failure(user, "second_factor"):
             raise ApplicationError(SIGN_IN_REFUSED, code="sign_in_refused")

@@ -361,3 +361,23 @@ def test_sign_out_ends_the_session_and_needs_a_post():
     assert response.status_code == 302
     assert not _signed_in(client)
     assert client.get("/people/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_right_code_too_soon_after_a_wrong_one_is_told_to_wait_and_not_counted(settings):
+    """django-otp's back-off: the user is told how long to wait; it is not another failure."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60
+    membership = member(Role.CASE_WORKER)
+    device = confirmed_totp_device(membership.user)
+    client = Client()
+    client.post(
+        "/accounts/login/", {"username": membership.user.username, "password": TEST_PASSWORD}
+    )
+    client.post("/accounts/second-factor/", {"code": "000000"})
+    membership.user.refresh_from_db()
+    failures = membership.user.failed_login_count
+    response = client.post("/accounts/second-factor/", {"code": current_code(device)})
+    assert response.status_code == 400
+    assert "wait" in response.content.decode()
+    membership.user.refresh_from_db()
+    assert membership.user.failed_login_count == failures

@@ -63,7 +63,7 @@ def test_every_marked_string_in_the_code_is_in_the_catalogs(tmp_path, monkeypatc
     for language in UI_LANGUAGES:
         known = {(e.msgctxt, e.msgid) for e in catalog(language) if e.translated()}
         missing = [e.msgid for e in fresh if (e.msgctxt, e.msgid) not in known]
-        assert not missing, f"{language}: run `make messages` and translate: {missing[:10]}"
+        assert not missing, f"{language}: run `make extract-messages` and translate: {missing[:10]}"
 
 
 @pytest.mark.django_db
