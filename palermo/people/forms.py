@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from palermo.accounts.roles import FIELD_GROUP_LABELS, FieldGroup
 
-from .field_groups import PERSON_FIELD_GROUPS
+from .field_groups import DEMOGRAPHIC_FIELDS, PERSON_FIELD_GROUPS
 from .models import Education, Gender, MaritalStatus
 from .validation import MAX_LENGTHS
 
@@ -79,16 +79,7 @@ def form_sections(visible_groups: frozenset[str]) -> list[dict[str, Any]]:
     sections.append(
         {
             "legend": _("Profile"),
-            "fields": (
-                "gender",
-                "marital_status",
-                "number_of_children",
-                "primary_language",
-                "secondary_language",
-                "highest_education",
-                "citizenship",
-                "deceased",
-            ),
+            "fields": DEMOGRAPHIC_FIELDS,
         }
     )
     return sections
