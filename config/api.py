@@ -140,3 +140,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/people/", "palermo.people.api.router")
+api.add_router("/consent/", "palermo.consent.api.router")
+api.add_router("/intake/", "palermo.intake.api.router")
+api.add_router("/channels/", "palermo.channels.api.router")
+api.add_router("/screening/", "palermo.screening.api.router")
+api.add_router("/travel/", "palermo.safetravel.api.router")

@@ -7,6 +7,12 @@ urlpatterns = [
     path("accounts/", include("palermo.accounts.urls")),
     path("people/", include("palermo.people.urls")),
     path("audit/", include("palermo.audit.urls")),
+    path("consent/", include("palermo.consent.urls")),
+    path("intake/", include("palermo.intake.urls")),
+    path("tip/", include("palermo.intake.public_urls")),
+    path("c/", include("palermo.channels.urls")),
+    path("screening/", include("palermo.screening.urls")),
+    path("travel/", include("palermo.safetravel.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
 ]

@@ -47,6 +47,19 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     ORGANISATION_MANAGE = "organisation.manage"
     TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission name, not a secret
+    # intake
+    CONTACT_VIEW = "contact.view"
+    CONTACT_CREATE = "contact.create"
+    CONTACT_ESCALATE = "contact.escalate"
+    INTAKE_STATISTICS = "intake.statistics"
+    CHANNEL_MANAGE = "channel.manage"
+    # identification and consent
+    SCREENING_CONDUCT = "screening.conduct"
+    SCREENING_REVIEW = "screening.review"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_OVERRIDE = "consent.override"
+    # safe travel
+    TRAVEL_ALERT_VIEW = "travel_alert.view"
 
 
 class FieldGroup(StrEnum):
@@ -71,19 +84,33 @@ FIELD_GROUP_LABELS = {
 
 _ALL_GROUPS = frozenset(FieldGroup)
 _CASEWORK = frozenset({Perm.PERSON_VIEW, Perm.PERSON_CREATE, Perm.PERSON_EDIT})
+_SCREENING = frozenset({Perm.SCREENING_CONDUCT, Perm.CONSENT_RECORD})
+_HOTLINE = frozenset(
+    {Perm.CONTACT_VIEW, Perm.CONTACT_CREATE, Perm.CONTACT_ESCALATE, Perm.TRAVEL_ALERT_VIEW}
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.HOTLINE_OPERATOR: _CASEWORK,
-    Role.FIRST_RESPONDER: _CASEWORK,
-    Role.CASE_WORKER: _CASEWORK,
-    Role.SUPERVISOR: _CASEWORK | {Perm.AUDIT_VIEW},
+    Role.HOTLINE_OPERATOR: _CASEWORK | _SCREENING | _HOTLINE | {Perm.INTAKE_STATISTICS},
+    Role.FIRST_RESPONDER: _CASEWORK | _SCREENING | {Perm.CONTACT_CREATE},
+    Role.CASE_WORKER: _CASEWORK | _SCREENING | {Perm.CONTACT_VIEW},
+    Role.SUPERVISOR: _CASEWORK
+    | _SCREENING
+    | _HOTLINE
+    | {
+        Perm.AUDIT_VIEW,
+        Perm.SCREENING_REVIEW,
+        Perm.CONSENT_OVERRIDE,
+        Perm.INTAKE_STATISTICS,
+    },
     Role.SERVICE_PROVIDER: frozenset({Perm.PERSON_VIEW}),
-    Role.COMPETENT_AUTHORITY: frozenset({Perm.PERSON_VIEW}),
+    Role.COMPETENT_AUTHORITY: frozenset({Perm.PERSON_VIEW, Perm.SCREENING_REVIEW}),
     Role.INVESTIGATOR: frozenset({Perm.PERSON_VIEW}),
-    Role.NATIONAL_COORDINATOR: frozenset({Perm.AUDIT_VIEW}),
+    Role.NATIONAL_COORDINATOR: frozenset({Perm.AUDIT_VIEW, Perm.INTAKE_STATISTICS}),
     Role.RESEARCHER: frozenset(),
     Role.PROGRAMME_OFFICER: frozenset({Perm.PERSON_VIEW}),
-    Role.ADMINISTRATOR: frozenset({Perm.AUDIT_VIEW, Perm.ORGANISATION_MANAGE, Perm.TOKEN_MANAGE}),
+    Role.ADMINISTRATOR: frozenset(
+        {Perm.AUDIT_VIEW, Perm.ORGANISATION_MANAGE, Perm.TOKEN_MANAGE, Perm.CHANNEL_MANAGE}
+    ),
 }
 
 # The field groups a role may see at most; consent or a legal basis may narrow this further.

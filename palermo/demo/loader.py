@@ -12,6 +12,8 @@ import base64
 import datetime
 import hashlib
 import hmac
+import importlib
+import importlib.util
 import os
 import random
 import time
@@ -286,6 +288,35 @@ def _registration_times_kept() -> Iterator[None]:
         created_at.auto_now_add = True
 
 
+# Modules of later apps that add their own demo records (contacts, screenings, trips …).
+# Each has `load_demo(context) -> dict[str, int]` (counts) and `reset_demo() -> None`, which
+# must remove its rows before the demo persons they point at are deleted.
+DEMO_EXTENSIONS = ("palermo.intake.demo", "palermo.screening.demo", "palermo.safetravel.demo")
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What an extension gets: the seed (for its own Random), and the rows just loaded."""
+
+    seed: int
+    size: int
+    organisations: dict[str, Organisation]
+    users: dict[str, User]
+    progress: TextIO | None
+
+
+def demo_extensions() -> list[tuple[str, Any]]:
+    """The extension modules that exist (apps are added over time)."""
+    found = []
+    for name in DEMO_EXTENSIONS:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                found.append((name, importlib.import_module(name)))
+        except ModuleNotFoundError:  # the app itself is not there yet
+            continue
+    return found
+
+
 class DemoLoader:
     """Loads (or resets) the demo coalition for one seed."""
 
@@ -342,6 +373,12 @@ class DemoLoader:
             organisations = self.load_organisations()
             users = self.load_users(organisations)
         by_citizenship = self.load_persons(size, organisations, users)
+        extensions = {
+            name: extension.load_demo(
+                DemoContext(self.seed, size, organisations, users, self.progress)
+            )
+            for name, extension in demo_extensions()
+        }
         seconds = round(time.monotonic() - started, 1)
         # Bulk-created persons get no `person.create` event each: this one event records the
         # load, with counts, so the audit log still says where these rows came from.
@@ -355,6 +392,7 @@ class DemoLoader:
                 "organisations": len(organisations),
                 "users": len(users),
                 "persons_by_citizenship": by_citizenship,
+                "extensions": extensions,
                 "seconds": seconds,
             },
         )
@@ -371,6 +409,8 @@ class DemoLoader:
     def reset(self, batch: int = 5000) -> int:
         """Delete the demo persons, in batches; return how many. Users and organisations stay
         (the audit log refers to them); loading resets them to their seeded state."""
+        for _name, extension in reversed(demo_extensions()):
+            extension.reset_demo()
         queryset = Person.objects.filter(owner_organisation__in=demo_organisations())
         deleted = 0
         bar = self._bar(queryset.count(), "Deleting")

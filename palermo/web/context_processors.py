@@ -6,17 +6,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
-from palermo.accounts.roles import ROLE_LABELS, Perm
+from palermo.accounts.roles import ROLE_LABELS
 
-# (url name, label, permission needed or None for anyone signed in)
-NAVIGATION: list[tuple[str, Any, Perm | None]] = [
-    ("web:home", _("Home"), None),
-    ("people:list", _("People"), Perm.PERSON_VIEW),
-    ("audit:list", _("Audit log"), Perm.AUDIT_VIEW),
-    ("accounts:tokens", _("API tokens"), Perm.TOKEN_MANAGE),
-]
+from .navigation import nav_items
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -24,11 +17,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if actor is None:
         return {"nav_items": [], "actor": None}
     items = []
-    for url_name, label, permission in NAVIGATION:
-        if permission is None or actor.can(permission):
-            url = reverse(url_name)
+    for item in nav_items():
+        if item.permission is None or actor.can(item.permission):
+            url = reverse(item.url_name)
             current = request.path == url or (url != "/" and request.path.startswith(url))
-            items.append({"url": url, "label": label, "current": current})
+            items.append({"url": url, "label": item.label, "current": current})
     return {
         "nav_items": items,
         "actor": actor,
