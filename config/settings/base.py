@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "palermo.accounts.middleware.ActorMiddleware",
+    "palermo.web.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -222,3 +223,46 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 CSRF_FAILURE_VIEW = "palermo.web.views.csrf_failure"
+
+# --- safe travel ---
+# The escalation ladder after a missed check-in, in minutes after the due time. `palermo check`
+# refuses values outside safe bounds (palermo/safetravel/checks.py; the operator's guide).
+PALERMO_TRAVEL_LADDER_MINUTES = {
+    "reminder": env_int("PALERMO_TRAVEL_REMINDER_MINUTES", 0),
+    "second_reminder": env_int("PALERMO_TRAVEL_SECOND_REMINDER_MINUTES", 30),
+    "contacts_alert": env_int("PALERMO_TRAVEL_CONTACTS_ALERT_MINUTES", 120),
+    "urgent_alert": env_int("PALERMO_TRAVEL_URGENT_ALERT_MINUTES", 360),
+}
+# A step found overdue by more than this is stale (the service was down): the traveller is
+# re-notified and given a fresh grace period instead of the stale alert firing.
+PALERMO_TRAVEL_STALE_AFTER_MINUTES = env_int("PALERMO_TRAVEL_STALE_AFTER_MINUTES", 15)
+PALERMO_TRAVEL_OUTAGE_GRACE_MINUTES = env_int("PALERMO_TRAVEL_OUTAGE_GRACE_MINUTES", 30)
+PALERMO_TRAVEL_TICK_SECONDS = env_int("PALERMO_TRAVEL_TICK_SECONDS", 15)
+PALERMO_TRAVEL_SEND_LEASE_SECONDS = env_int("PALERMO_TRAVEL_SEND_LEASE_SECONDS", 120)
+PALERMO_TRAVEL_PURGE_AFTER_DAYS = env_int("PALERMO_TRAVEL_PURGE_AFTER_DAYS", 30)
+PALERMO_TRAVEL_MAX_EXTEND_HOURS = env_int("PALERMO_TRAVEL_MAX_EXTEND_HOURS", 48)
+PALERMO_TRAVEL_EARLY_CHECKIN_MINUTES = env_int("PALERMO_TRAVEL_EARLY_CHECKIN_MINUTES", 60)
+PALERMO_TRAVEL_PIN_MAX_FAILURES = env_int("PALERMO_TRAVEL_PIN_MAX_FAILURES", 5)
+PALERMO_TRAVEL_PIN_LOCKOUT_MINUTES = env_int("PALERMO_TRAVEL_PIN_LOCKOUT_MINUTES", 15)
+# Where urgent alerts go: the hotline organisation (public id or exact name), the number and
+# address contacts are told to call or write, and an optional mailbox copied on urgent alerts.
+PALERMO_TRAVEL_HOTLINE_ORGANISATION = env_str("PALERMO_TRAVEL_HOTLINE_ORGANISATION", "")
+PALERMO_TRAVEL_HOTLINE_PHONE = env_str("PALERMO_TRAVEL_HOTLINE_PHONE", "")
+PALERMO_TRAVEL_HOTLINE_EMAIL = env_str("PALERMO_TRAVEL_HOTLINE_EMAIL", "")
+# SMS delivery: a dotted path to a provider class (palermo/safetravel/delivery.py); empty uses
+# the channels module's outbound SMS. The recording provider logs to PALERMO_TRAVEL_RECORDING_LOG.
+PALERMO_TRAVEL_SMS_PROVIDER = env_str("PALERMO_TRAVEL_SMS_PROVIDER", "")
+PALERMO_TRAVEL_RECORDING_LOG = env_str("PALERMO_TRAVEL_RECORDING_LOG", "")
+# The offline IP geolocation database (MaxMind DB format); empty: the GeoLite2 City database
+# that ships inside the maxminddb-geolite2 package.
+PALERMO_TRAVEL_GEOIP_DATABASE = env_str("PALERMO_TRAVEL_GEOIP_DATABASE", "")
+
+# --- channels ---
+PALERMO_SMS_PROVIDER = env_str(
+    "PALERMO_SMS_PROVIDER", "palermo.channels.providers.RecordingProvider"
+)
+PALERMO_CHANNELS = {
+    "PUBLIC_URL": env_str("PALERMO_CHANNELS_PUBLIC_URL", ""),
+    "RATE_PER_SECOND": env_int("PALERMO_CHANNEL_RATE_PER_SECOND", 200),
+    "BENCH_BARE_ENDPOINT": env_bool("PALERMO_BENCH_BARE_ENDPOINT", False),
+}

@@ -9,6 +9,19 @@ from django.http import HttpRequest, HttpResponse
 from palermo.audit.context import begin_request, current_request_id, end_request
 
 
+class NoStoreForSignedInMiddleware:
+    """Pages shown to a signed-in user may hold personal data: no browser or proxy keeps them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated and not request.path.startswith("/static/"):
+            response["Cache-Control"] = "no-store"
+        return response
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

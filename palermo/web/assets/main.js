@@ -6,6 +6,8 @@ window.htmx = htmx;
 htmx.config.includeIndicatorStyles = false; // inline styles would break the CSP
 htmx.config.allowEval = false;
 htmx.config.selfRequestsOnly = true;
+htmx.config.historyCacheSize = 0; // never keep pages with personal data in sessionStorage
+htmx.config.refreshOnHistoryMiss = true;
 
 // Forms marked data-autosubmit submit when a select changes (the language switcher);
 // without JavaScript they keep their visible submit button.

@@ -94,3 +94,10 @@ def signed_in_client_for(role: Role) -> Client:
         client.force_login(membership.user)
         return client
     return signed_in_client(membership)
+
+
+@pytest.mark.django_db
+def test_pages_for_a_signed_in_user_are_never_stored_by_the_browser():
+    client = signed_in_client(member(Role.CASE_WORKER))
+    response = client.get("/people/")
+    assert response["Cache-Control"] == "no-store"

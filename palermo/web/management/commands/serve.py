@@ -68,6 +68,8 @@ class Command(BaseCommand):
                 "timeout": options["timeout"],
                 "graceful_timeout": 10,
                 "accesslog": "-",
+                # Path without the query string: searches carry names and phone numbers.
+                "access_log_format": '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms',
                 "errorlog": "-",
                 "proc_name": "palermo",
             }
