@@ -129,7 +129,7 @@ serve: $(PYTHON_STAMP)
 	@$(PALERMO) worker > $(VAR_DIR)/worker.log 2>&1 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  echo "Background worker running (log: $(VAR_DIR)/worker.log)"; \
-	  $(PALERMO) serve $(SERVE_ARGS)
+	  PALERMO_DEMO=1 $(PALERMO) serve $(SERVE_ARGS)
 
 # --- Checking ---------------------------------------------------------------------------------
 

@@ -1,6 +1,11 @@
+"""The ASGI entry point for production servers (uvicorn, daphne …).
+
+Production settings unless DJANGO_SETTINGS_MODULE says otherwise, as in wsgi.py.
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = get_asgi_application()

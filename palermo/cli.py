@@ -20,9 +20,22 @@ PALERMO_COMMANDS: dict[str, list[tuple[str, str]]] = {
     ],
     "Accounts": [
         ("create-token", "create an API token for a user's organisation and a purpose"),
+        ("reset-second-factor", "remove a user's authenticator and reopen enrolment for 7 days"),
     ],
     "Audit": [
         ("audit", "audit verify: prove the audit log intact, reporting the first broken link"),
+    ],
+    "Identification": [
+        ("screening", "screening instruments | assess --instrument ID --answers FILE.json"),
+    ],
+    "Intake channels": [
+        ("channel", "SMS channels: create (prints the UUID), list, deactivate, replay-spool"),
+    ],
+    "Intake": [
+        ("intake", "campaign-create | campaigns | replay-tips | extraction-report"),
+    ],
+    "Safe travel": [
+        ("travel", "travel tick [--now ISO8601]: one scheduler cycle | purge | status | seed"),
     ],
 }
 
@@ -45,6 +58,10 @@ def _help() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
+    # The command line defaults to the development settings so that `make demo` and a fresh
+    # checkout work without any environment; production sets DJANGO_SETTINGS_MODULE (and the
+    # WSGI/ASGI entry points default to production). `palermo serve` refuses these
+    # settings unless told it is a demo (--insecure-demo, or PALERMO_DEMO=1 from `make demo`).
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(_help())

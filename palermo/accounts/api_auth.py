@@ -19,7 +19,7 @@ from palermo.errors import ApplicationError
 
 from .actors import Actor
 from .models import ApiToken
-from .roles import Role
+from .roles import ROLE_ALLOWED_PURPOSES, Role
 
 TOKEN_PREFIX = "plm_"  # noqa: S105 - marks Palermo tokens so secret scanners can spot leaks
 _TOKEN_MAX_LENGTH = 200
@@ -85,12 +85,20 @@ class TokenAuth(HttpBearer):
         membership = record.membership
         if not membership.user.is_active or not membership.organisation.is_active:
             return None
+        role = Role(membership.role)
+        # Only tokens that could be made today act: for a purpose of the member's role, and
+        # made by the member themself (or by an operator's command, which names no user).
+        # Tokens an administrator once made to act as someone else stay refused.
+        if record.purpose not in ROLE_ALLOWED_PURPOSES[role]:
+            return None
+        if record.created_by_id is not None and record.created_by_id != membership.user_id:
+            return None
         if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
             ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
         return Actor(
             user=membership.user,
             organisation=membership.organisation,
-            role=Role(membership.role),
+            role=role,
             purpose=record.purpose,
             token=record,
         )

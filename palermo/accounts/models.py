@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .roles import PURPOSE_LABELS, ROLE_LABELS, Purpose, Role
@@ -50,12 +53,27 @@ class Organisation(models.Model):
         return self.name
 
 
+ENROLMENT_WINDOW_DAYS_DEFAULT = 7
+
+
+def second_factor_enrolment_deadline() -> datetime:
+    """Until when a new (or reset) account may set up its authenticator app."""
+    days = getattr(settings, "PALERMO_TOTP_ENROLMENT_DAYS", ENROLMENT_WINDOW_DAYS_DEFAULT)
+    return timezone.now() + timedelta(days=days)
+
+
 class User(AbstractUser):
     """A person who signs in. Lockout state lives here so it survives restarts."""
 
     preferred_language = models.CharField(max_length=8, blank=True)
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Whoever first signs in to an account without an authenticator sets one up, so that is
+    # possible only for a while after the account is created or its second factor is reset;
+    # None once enrolled (a device removed later does not reopen it: a reset does).
+    second_factor_enrolment_until = models.DateTimeField(
+        null=True, blank=True, default=second_factor_enrolment_deadline
+    )
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -86,7 +104,9 @@ class Membership(models.Model):
 class ApiToken(models.Model):
     """A machine credential acting for one membership, for one purpose.
 
-    Only a SHA-256 digest of the secret is stored; the secret is shown once, at creation.
+    Members create tokens for their own membership only (operators, from the command line,
+    for anyone); administrators may list and revoke their organisation's tokens. Only a
+    SHA-256 digest of the secret is stored; the secret is shown once, at creation.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -96,6 +116,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12, unique=True)
     digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Who created it as the audit log names them: the member themself, or the operator's
+    # command (kept as text: an operator is not a user, and a user may be deleted later).
+    created_by_label = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

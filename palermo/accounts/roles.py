@@ -186,3 +186,30 @@ ROLE_DEFAULT_PURPOSE: dict[Role, Purpose] = {
     Role.PROGRAMME_OFFICER: Purpose.ASSISTANCE,
     Role.ADMINISTRATOR: Purpose.ADMINISTRATION,
 }
+
+# The purposes a member in each role may give an API token (a token acts in that member's own
+# role, and its purpose decides what consent or a legal basis lets it see). Law enforcement and
+# evidence belong to the police and the authorities that identify victims; research only to
+# researchers; administration to the roles that administer or coordinate and see no records.
+# Every role's default purpose is one of its own.
+ROLE_ALLOWED_PURPOSES: dict[Role, frozenset[Purpose]] = {
+    Role.HOTLINE_OPERATOR: frozenset({Purpose.ASSISTANCE, Purpose.REFERRAL}),
+    Role.FIRST_RESPONDER: frozenset({Purpose.ASSISTANCE, Purpose.REFERRAL}),
+    Role.CASE_WORKER: frozenset({Purpose.ASSISTANCE, Purpose.REFERRAL}),
+    Role.SUPERVISOR: frozenset({Purpose.ASSISTANCE, Purpose.REFERRAL}),
+    Role.SERVICE_PROVIDER: frozenset({Purpose.REFERRAL, Purpose.ASSISTANCE}),
+    Role.COMPETENT_AUTHORITY: frozenset(
+        {Purpose.ASSISTANCE, Purpose.LAW_ENFORCEMENT, Purpose.EVIDENCE}
+    ),
+    Role.INVESTIGATOR: frozenset({Purpose.LAW_ENFORCEMENT, Purpose.EVIDENCE}),
+    Role.NATIONAL_COORDINATOR: frozenset({Purpose.ADMINISTRATION}),
+    Role.RESEARCHER: frozenset({Purpose.RESEARCH}),
+    Role.PROGRAMME_OFFICER: frozenset({Purpose.ASSISTANCE, Purpose.REFERRAL}),
+    Role.ADMINISTRATOR: frozenset({Purpose.ADMINISTRATION}),
+}
+
+
+def role_allowed_purposes(role: Role | None) -> list[Purpose]:
+    """The purposes `role` may give a token, in the order of `Purpose` (for choice lists)."""
+    allowed = ROLE_ALLOWED_PURPOSES[role] if role is not None else frozenset()
+    return [p for p in Purpose if p in allowed]

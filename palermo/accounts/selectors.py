@@ -10,17 +10,32 @@ from django.http import HttpRequest
 from palermo.errors import NotFound
 
 from .actors import Actor
-from .models import ApiToken, Membership
+from .models import ApiToken, Membership, User
 from .roles import Perm
 
 SESSION_MEMBERSHIP_KEY = "palermo_membership_id"
 
 
+def active_memberships(user: User) -> QuerySet[Membership]:
+    """The user's memberships of organisations that are still active: the only ones that act.
+
+    A deactivated organisation's members keep their account (and may hold other memberships)
+    but nothing they do is on its behalf any more.
+    """
+    return user.memberships.filter(organisation__is_active=True).select_related("organisation")
+
+
 def session_membership(request: HttpRequest) -> Membership | None:
-    """The membership the signed-in user works for: the one chosen in the session, or the first."""
-    if not request.user.is_authenticated:
+    """The membership the signed-in user works for: the one chosen in the session, or the first.
+
+    Only memberships of active organisations, for active users: the actor of anyone else has
+    no organisation, so every module's access rules show them nothing.
+    """
+    user = request.user
+    if not user.is_authenticated or not user.is_active:
         return None
-    memberships = list(request.user.memberships.select_related("organisation"))  # type: ignore[union-attr]
+    assert isinstance(user, User)  # noqa: S101 - AUTH_USER_MODEL
+    memberships = list(active_memberships(user))
     if not memberships:
         return None
     chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
@@ -28,16 +43,21 @@ def session_membership(request: HttpRequest) -> Membership | None:
 
 
 def api_tokens_for(actor: Actor) -> QuerySet[ApiToken]:
-    """Every token of the actor's organisation, newest first; none unless they manage tokens."""
-    if actor.organisation is None or not actor.can(Perm.TOKEN_MANAGE):
+    """The tokens the actor may see, newest first.
+
+    A member sees the tokens acting as themself in their current organisation; an
+    administrator (TOKEN_MANAGE) sees every token of their organisation.
+    """
+    if actor.user is None or actor.organisation is None or actor.token is not None:
         return ApiToken.objects.none()
-    return ApiToken.objects.filter(membership__organisation=actor.organisation).select_related(
-        "membership__user", "created_by"
-    )
+    tokens = ApiToken.objects.filter(membership__organisation=actor.organisation)
+    if not actor.can(Perm.TOKEN_MANAGE):
+        tokens = tokens.filter(membership__user=actor.user)
+    return tokens.select_related("membership__user")
 
 
 def api_token_for(actor: Actor, public_id: UUID | str) -> ApiToken:
-    """One token of the actor's organisation by its public id; anything else is NotFound."""
+    """One token the actor may see by its public id; anything else is NotFound."""
     try:
         key = UUID(str(public_id))
     except ValueError as exc:
@@ -46,25 +66,3 @@ def api_token_for(actor: Actor, public_id: UUID | str) -> ApiToken:
     if token is None:
         raise NotFound()
     return token
-
-
-def token_memberships(actor: Actor) -> QuerySet[Membership]:
-    """The memberships of the actor's organisation a token may act for (active users)."""
-    if actor.organisation is None or not actor.can(Perm.TOKEN_MANAGE):
-        return Membership.objects.none()
-    return (
-        Membership.objects.filter(organisation=actor.organisation, user__is_active=True)
-        .select_related("user", "organisation")
-        .order_by("user__username", "role")
-    )
-
-
-def token_membership(actor: Actor, membership_id: str) -> Membership | None:
-    """The membership chosen on the token form, if it is one the actor may pick."""
-    try:
-        pk = int(membership_id)
-    except (TypeError, ValueError):
-        return None
-    if not 0 < pk < 2**63:  # beyond the database's integers
-        return None
-    return token_memberships(actor).filter(pk=pk).first()

@@ -1,5 +1,6 @@
 """Sign in (password, then TOTP or enrolment by QR code), sign out, switch organisation,
-and the administrators' API-token page. Thin: services and selectors do the work."""
+and the API-token page (every member's own tokens; administrators also see and revoke their
+organisation's). Thin: services and selectors do the work."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,13 +25,21 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from palermo.errors import ApplicationError, NotFound
+from palermo.errors import ApplicationError, Forbidden, NotFound
 
 from . import selectors, services
 from .actors import Actor
 from .middleware import needs_second_factor
 from .models import User
-from .roles import PURPOSE_LABELS, ROLE_LABELS, Perm, Purpose, Role
+from .roles import (
+    PURPOSE_LABELS,
+    ROLE_DEFAULT_PURPOSE,
+    ROLE_LABELS,
+    Perm,
+    Purpose,
+    Role,
+    role_allowed_purposes,
+)
 from .selectors import SESSION_MEMBERSHIP_KEY, session_membership
 
 DEFAULT_TOKEN_DAYS = 90
@@ -110,7 +120,13 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your authenticator app is set up."))
             return redirect(request.session.pop("palermo_next", "/"))
     context: dict[str, object] = {"enrolling": enrolling, "error": error}
-    if enrolling:
+    if enrolling and not services.enrolment_open(user):
+        # Too long after the account was made or reset: whoever has the password must not be
+        # the one who sets up its second factor now. No QR code, no key.
+        context["enrolment_closed"] = True
+        context["error"] = ""
+        context["closed_message"] = services.ENROLMENT_CLOSED
+    elif enrolling:
         device = services.totp_enrolment_device(user)
         context["qr_code"] = _qr_data_uri(device.config_url)
         context["secret"] = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
@@ -121,7 +137,11 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, _("You are signed out."))
-    return redirect("accounts:login")
+    response = redirect("accounts:login")
+    # Pages about persons may remain in the browser's cache and in htmx's history snapshots
+    # (kept in localStorage): have the browser drop both for this site.
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @never_cache
@@ -157,7 +177,7 @@ def switch_membership(request: HttpRequest) -> HttpResponse:
             "role": ROLE_LABELS[Role(m.role)],
             "current": current is not None and m.pk == current.pk,
         }
-        for m in user.memberships.select_related("organisation")
+        for m in selectors.active_memberships(user)
     ]
     return render(
         request,
@@ -167,10 +187,10 @@ def switch_membership(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _token_manager(request: HttpRequest) -> Actor:
-    """The actor, if they manage their organisation's tokens; everyone else gets a 404."""
+def _signed_in_actor(request: HttpRequest) -> Actor:
+    """The actor of a signed-in member (second factor done); anyone else gets a 404."""
     actor = getattr(request, "actor", None)
-    if actor is None or actor.organisation is None or not actor.can(Perm.TOKEN_MANAGE):
+    if actor is None or actor.user is None:
         raise Http404
     return actor
 
@@ -182,18 +202,26 @@ def _days(value: str) -> int:
         return 0  # refused by the service's range check, with its message
 
 
-@sensitive_post_parameters()
+def _token_form(actor: Actor, data: dict[str, str] | None = None) -> dict[str, str]:
+    default_purpose = str(ROLE_DEFAULT_PURPOSE[actor.role]) if actor.role else ""
+    data = data or {}
+    return {
+        "name": data.get("name", "")[:200],
+        "purpose": data.get("purpose", default_purpose)[:40],
+        "days": data.get("days", str(DEFAULT_TOKEN_DAYS))[:10],
+    }
+
+
+@sensitive_post_parameters("code")
 @never_cache  # the response that shows a new secret must never be stored anywhere
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
-    actor = _token_manager(request)
-    form = {
-        "name": request.POST.get("name", "")[:200],
-        "membership": request.POST.get("membership", ""),
-        "purpose": request.POST.get("purpose", ""),
-        "days": request.POST.get("days", str(DEFAULT_TOKEN_DAYS))[:10],
-    }
+    """My API tokens: create one for myself, list and revoke mine (administrators: all)."""
+    actor = _signed_in_actor(request)
+    if actor.organisation is None:
+        return render(request, "accounts/tokens.html", {"no_membership": True})
+    form = _token_form(actor, request.POST.dict() if request.method == "POST" else None)
     errors: dict[str, list[str]] = {}
     error_message = ""
     created = None
@@ -201,18 +229,29 @@ def tokens(request: HttpRequest) -> HttpResponse:
         try:
             token, secret = services.api_token_create(
                 actor=actor,
-                membership=selectors.token_membership(actor, form["membership"]),
                 name=form["name"],
                 purpose=form["purpose"],
                 expires_in_days=_days(form["days"]),
+                code=request.POST.get("code", "")[:20],
             )
+        except Forbidden as exc:
+            raise PermissionDenied from exc
         except ApplicationError as exc:
+            if exc.code == "sign_in_refused":
+                # The account is locked (this wrong code was one too many): sign out, as the
+                # sign-in page does.
+                logout(request)
+                messages.error(request, str(exc.message))
+                return redirect("accounts:login")
             error_message = str(exc.message)
             errors = {k: [str(m) for m in v] for k, v in exc.fields.items()}
         else:
             created = {"token": token, "secret": secret}
-            form = {"name": "", "membership": "", "purpose": "", "days": str(DEFAULT_TOKEN_DAYS)}
+            form = _token_form(actor)
     now = timezone.now()
+    user = actor.user
+    assert user is not None  # noqa: S101 - _signed_in_actor
+    manager = actor.can(Perm.TOKEN_MANAGE)
     rows = [
         {
             "token": token,
@@ -225,15 +264,14 @@ def tokens(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "rows": rows,
+        "manager": manager,
         "created": created,
         "form": form,
         "errors": errors,
         "error_message": error_message,
-        "memberships": [
-            {"id": str(m.pk), "label": f"{m.user.username} · {ROLE_LABELS[Role(m.role)]}"}
-            for m in selectors.token_memberships(actor)
-        ],
-        "purposes": [(str(p), PURPOSE_LABELS[p]) for p in Purpose],
+        "acts_as": f"{user.username} · {ROLE_LABELS[actor.role]}" if actor.role else "",
+        "purposes": [(str(p), PURPOSE_LABELS[p]) for p in role_allowed_purposes(actor.role)],
+        "needs_code": services.token_needs_code(actor),
         "max_days": services.TOKEN_MAX_DAYS,
         "max_name_length": services.TOKEN_NAME_MAX_LENGTH,
     }
@@ -244,7 +282,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    actor = _token_manager(request)
+    actor = _signed_in_actor(request)
     try:
         token = selectors.api_token_for(actor, public_id)
         services.api_token_revoke(actor=actor, token=token)

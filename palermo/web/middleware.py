@@ -1,4 +1,9 @@
-"""A request id for every request: returned in a header and written into audit events."""
+"""A request id for every request: returned in a header and written into audit events.
+
+The id is made on the server. An X-Request-ID sent with the request is kept only as the
+upstream id (sanitised, answered in X-Upstream-Request-ID) for correlating with the logs of
+a proxy in front; it never reaches the audit log.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,12 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from palermo.audit.context import begin_request, current_request_id, end_request
+from palermo.audit.context import (
+    begin_request,
+    current_request_id,
+    end_request,
+    upstream_request_id,
+)
 
 
 class NoStoreForSignedInMiddleware:
@@ -27,11 +37,15 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = begin_request(request.headers.get("X-Request-ID"))
+        token = begin_request()
+        upstream = upstream_request_id(request.headers.get("X-Request-ID"))
         try:
             request.request_id = current_request_id()  # type: ignore[attr-defined]
+            request.upstream_request_id = upstream  # type: ignore[attr-defined]
             response = self.get_response(request)
             response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+            if upstream:
+                response["X-Upstream-Request-ID"] = upstream
             return response
         finally:
             end_request(token)

@@ -3,10 +3,12 @@
 import base64
 import re
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -15,9 +17,11 @@ from palermo.accounts import services
 from palermo.accounts.models import Membership, User
 from palermo.accounts.roles import Role
 from palermo.audit.models import AuditEvent
+from palermo.errors import Forbidden
 from palermo.testing import (
     TEST_PASSWORD,
     OrganisationFactory,
+    actor_for,
     confirmed_totp_device,
     current_code,
     member,
@@ -381,3 +385,80 @@ def test_a_right_code_too_soon_after_a_wrong_one_is_told_to_wait_and_not_counted
     assert "wait" in response.content.decode()
     membership.user.refresh_from_db()
     assert membership.user.failed_login_count == failures
+
+
+# --- the enrolment window ---------------------------------------------------------------
+
+
+def test_a_new_account_may_enrol_for_a_limited_time():
+    user = member(Role.CASE_WORKER).user
+    window = user.second_factor_enrolment_until - timezone.now()
+    assert timedelta(days=6, hours=23) < window <= timedelta(days=7)
+
+
+def test_after_the_window_the_password_alone_cannot_set_up_the_second_factor():
+    worker = member(Role.CASE_WORKER).user
+    User.objects.filter(pk=worker.pk).update(
+        second_factor_enrolment_until=timezone.now() - timedelta(seconds=1)
+    )
+    client = Client()
+    assert _login(client, worker.username, TEST_PASSWORD)["Location"] == SECOND_FACTOR
+    page = client.get(SECOND_FACTOR)
+    body = page.content.decode()
+    assert str(services.ENROLMENT_CLOSED) in body.replace("&#x27;", "'")
+    assert "data:image/svg+xml" not in body
+    assert 'class="secret"' not in body
+    assert not TOTPDevice.objects.filter(user=worker).exists()
+    # Sending a code anyway enrols nothing, and the pages stay out of reach.
+    response = client.post(SECOND_FACTOR, {"code": "123456"})
+    assert response.status_code == 400
+    assert not TOTPDevice.objects.filter(user=worker).exists()
+    assert client.get("/people/")["Location"] == SECOND_FACTOR
+    assert not _user_events(worker, "auth.totp_enrolled")
+
+
+def test_enrolling_closes_the_window_so_a_removed_device_does_not_reopen_it():
+    worker = member(Role.CASE_WORKER).user
+    client = Client()
+    _login(client, worker.username, TEST_PASSWORD)
+    client.get(SECOND_FACTOR)
+    device = TOTPDevice.objects.get(user=worker)
+    assert client.post(SECOND_FACTOR, {"code": current_code(device)}).status_code == 302
+    worker.refresh_from_db()
+    assert worker.second_factor_enrolment_until is None
+
+    TOTPDevice.objects.filter(user=worker).delete()
+    client = Client()
+    _login(client, worker.username, TEST_PASSWORD)
+    body = client.get(SECOND_FACTOR).content.decode()
+    assert "data:image/svg+xml" not in body
+    assert not TOTPDevice.objects.filter(user=worker).exists()
+
+
+def test_an_operator_resets_the_second_factor_and_enrolment_opens_again():
+    worker = member(Role.CASE_WORKER).user
+    old = confirmed_totp_device(worker)
+    User.objects.filter(pk=worker.pk).update(second_factor_enrolment_until=None)
+    out = StringIO()
+    call_command("reset-second-factor", "--user", worker.username, stdout=out)
+    assert worker.username in out.getvalue()
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    worker.refresh_from_db()
+    assert worker.second_factor_enrolment_until > timezone.now() + timedelta(days=6)
+    [event] = _user_events(worker, "auth.second_factor_reset")
+    assert event.actor is None
+    assert re.fullmatch(r"operator \S+ \(command reset-second-factor\)", event.actor_label)
+    assert event.details["devices_removed"] == 1
+
+    client = Client()
+    _login(client, worker.username, TEST_PASSWORD)
+    assert "data:image/svg+xml" in client.get(SECOND_FACTOR).content.decode()
+
+
+def test_resetting_is_for_operators_only():
+    admin = member(Role.ADMINISTRATOR)
+    worker = member(Role.CASE_WORKER, admin.organisation).user
+    with pytest.raises(Forbidden):
+        services.second_factor_reset(actor=actor_for(admin), user=worker)
+    with pytest.raises(CommandError, match="No user"):
+        call_command("reset-second-factor", "--user", "nobody", stdout=StringIO())

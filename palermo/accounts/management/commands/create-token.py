@@ -1,5 +1,9 @@
 """`palermo create-token`: an API token for a user's membership of an organisation.
 
+For operators with shell access to the server (members create their own tokens on the page).
+The audit log and the token record name the operator (the account running the command) as
+the creator, and the purpose must be one the member's role allows (ROLE_ALLOWED_PURPOSES).
+
 Prints only the secret on standard output (so `TOKEN=$(palermo create-token …)` works) and
 what was created on standard error. The secret is shown this once and never stored.
 """
@@ -14,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from palermo.accounts.actors import Actor
 from palermo.accounts.models import Membership, Organisation, User
-from palermo.accounts.roles import Purpose, Role
+from palermo.accounts.roles import ROLE_ALLOWED_PURPOSES, Purpose, Role
 from palermo.accounts.services import TOKEN_MAX_DAYS, api_token_create
 from palermo.errors import ApplicationError
 
@@ -59,9 +63,15 @@ class Command(BaseCommand):
         if len(memberships) > 1:
             roles = ", ".join(m.role for m in memberships)
             raise CommandError(f"{options['user']!r} holds several roles there ({roles}): --role")
+        role = Role(memberships[0].role)
+        if Purpose(options["purpose"]) not in ROLE_ALLOWED_PURPOSES[role]:
+            allowed = ", ".join(p for p in Purpose if p in ROLE_ALLOWED_PURPOSES[role])
+            raise CommandError(
+                f"A {role} may not use a token for {options['purpose']}; allowed: {allowed}."
+            )
         try:
             token, secret = api_token_create(
-                actor=Actor.system("command create-token"),
+                actor=Actor.operator("create-token"),
                 membership=memberships[0],
                 name=options["name"],
                 purpose=options["purpose"],

@@ -7,9 +7,11 @@ the proxy forward; see the operator's guide.
 
 from __future__ import annotations
 
+import os
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
@@ -41,6 +43,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
+            "--insecure-demo",
+            action="store_true",
+            help="allow the development settings (a demo on this machine only)",
+        )
+        parser.add_argument(
             "--bind", default="127.0.0.1:8000", help="host:port to listen on (127.0.0.1:8000)"
         )
         parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
@@ -50,6 +57,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.SETTINGS_MODULE == "config.settings.dev" and not (
+            options["insecure_demo"] or os.environ.get("PALERMO_DEMO") == "1"
+        ):
+            raise CommandError(
+                "These are the development settings (a well-known secret key, keys in var/): "
+                "set DJANGO_SETTINGS_MODULE=config.settings.production, or pass --insecure-demo."
+            )
         if options["workers"] < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be at least 1.")
         bind: str = options["bind"]
