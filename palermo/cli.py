@@ -23,7 +23,7 @@ PALERMO_COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("reset-second-factor", "remove a user's authenticator and reopen enrolment for 7 days"),
     ],
     "Audit": [
-        ("audit", "audit verify: prove the audit log intact, reporting the first broken link"),
+        ("audit", "audit verify | checkpoint: prove the log intact; anchor its end outside the DB"),
     ],
     "Identification": [
         ("screening", "screening instruments | assess --instrument ID --answers FILE.json"),

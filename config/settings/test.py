@@ -27,3 +27,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # Serve static files straight from the apps (the build output) without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# No test writes audit anchors into var/ (the audit tests set their own file per test).
+PALERMO_AUDIT_ANCHOR_FILE = ""
+PALERMO_AUDIT_CHECKPOINT_EVERY = 0

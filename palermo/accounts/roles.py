@@ -149,8 +149,12 @@ def role_sees_personal_data(role: Role) -> bool:
 
 
 def requires_second_factor(roles: set[Role]) -> bool:
-    # Administrators manage tokens and organisations: they get a second factor too.
-    return any(role_sees_personal_data(r) or r == Role.ADMINISTRATOR for r in roles)
+    # Administrators manage tokens and organisations, and whoever reads the audit log sees who
+    # looked at which record: they get a second factor too.
+    return any(
+        role_sees_personal_data(r) or r == Role.ADMINISTRATOR or role_can(r, Perm.AUDIT_VIEW)
+        for r in roles
+    )
 
 
 class Purpose(StrEnum):

@@ -13,7 +13,8 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from palermo.worker.periodic import register_periodic
 
-        # The worker proves the log intact daily; a broken chain is logged as an error.
+        # The worker proves the log intact daily (a broken chain is logged as an error), then
+        # anchors its end outside the database.
         register_periodic(
             "audit-verify", every=VERIFY_EVERY, task_path="palermo.audit.tasks.verify_chain_task"
         )

@@ -5,7 +5,9 @@ changing, inserting or deleting any row breaks every link after it. The hash is 
 under a key kept outside the database: someone who can write to the database but does not
 hold the key cannot recompute the chain after tampering with it. The chain head (the
 last sequence and hash, kept apart from the events) catches what the links alone cannot:
-rows deleted from the end.
+rows deleted from the end. The head is in the database too, so someone who can write there
+can wind it back with the rows: the signed checkpoints anchored outside the database
+(checkpoints.py, anchors.py) catch that.
 """
 
 from __future__ import annotations

@@ -30,6 +30,16 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The owner organisation of the record concerned, when it is not (only) the actor's own:
+    # its supervisors see who elsewhere read or changed their records.
+    subject_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # audit_event_subject_recent starts with it
+    )
     action = models.CharField(max_length=80, db_index=True)
     purpose = models.CharField(max_length=40, blank=True)
     object_type = models.CharField(max_length=60, blank=True)
@@ -43,9 +53,12 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["sequence"]
         verbose_name = _("audit event")
-        # The audit page: one organisation's events, newest first.
+        # The audit page: one organisation's events, and those about its records, newest first.
         indexes = [
-            models.Index(fields=["organisation", "-sequence"], name="audit_event_org_recent")
+            models.Index(fields=["organisation", "-sequence"], name="audit_event_org_recent"),
+            models.Index(
+                fields=["subject_organisation", "-sequence"], name="audit_event_subject_recent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -60,8 +73,13 @@ class AuditEvent(models.Model):
         raise PermissionError("Audit events are append-only.")
 
     def chained_content(self) -> dict[str, Any]:
-        """What the hash covers: every column but the hashes themselves."""
-        return {
+        """What the hash covers: every column but the hashes themselves.
+
+        subject_organisation (added later) is covered only when set: events without one
+        keep the content, and so the hashes, they were written with. Its presence follows
+        the column, so setting it on such an event afterwards still breaks the chain.
+        """
+        content: dict[str, Any] = {
             "sequence": self.sequence,
             "occurred_at": self.occurred_at.isoformat(),
             "actor": self.actor_id,
@@ -75,6 +93,9 @@ class AuditEvent(models.Model):
             "details": dict(self.details),
             "request_id": self.request_id,
         }
+        if self.subject_organisation_id is not None:
+            content["subject_organisation"] = self.subject_organisation_id
+        return content
 
 
 class AuditChainHead(models.Model):

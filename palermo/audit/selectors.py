@@ -46,7 +46,8 @@ def _record_condition(object_id: str) -> Q:
 
 
 def audit_events_for(actor: Actor, filters: AuditFilters) -> QuerySet[AuditEvent]:
-    """The events the actor may read that match `filters`, newest first.
+    """The events the actor may read that match `filters`, newest first (see access.py: its
+    organisation's and those about its organisation's records).
 
     An action matches itself and its family ("person" matches "person.read"); a user
     matches by current username or by the name recorded at the time; dates are whole
@@ -68,7 +69,8 @@ def audit_events_for(actor: Actor, filters: AuditFilters) -> QuerySet[AuditEvent
         events = events.filter(occurred_at__gte=_start_of(filters.date_from))
     if filters.date_to is not None:
         events = events.filter(occurred_at__lt=_start_of(filters.date_to + timedelta(days=1)))
-    return events.order_by("-sequence")
+    # The page names the organisation of events caused elsewhere: fetched in the same query.
+    return events.select_related("organisation").order_by("-sequence")
 
 
 def audit_page(

@@ -1,4 +1,5 @@
-"""Proving the audit log intact: recompute every link, compare the end with the chain head.
+"""Proving the audit log intact: recompute every link, compare the end with the chain head,
+and compare the log with the checkpoints anchored outside the database.
 
 Verification reads without locking, so appends carry on meanwhile: it checks the chain
 up to the head it read first, and only then looks for events beyond the head.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db.models import Max
 
 from palermo.vault.keys import audit_chain_key
 
+from .anchors import AnchorReport, anchor_file, check_anchors
 from .chain import BrokenLink, ChainTip, ChainWalker, Row, beyond_head, compare_with_head
 from .models import AuditChainHead, AuditEvent
 
@@ -26,10 +29,11 @@ Progress = Callable[[Iterator[Row], int], Iterable[Row]]
 class VerificationResult:
     verified: int
     broken: BrokenLink | None
+    anchors: AnchorReport | None = None  # None: anchoring is off
 
     @property
     def intact(self) -> bool:
-        return self.broken is None
+        return self.broken is None and (self.anchors is None or self.anchors.intact)
 
 
 def _head() -> ChainTip | None:
@@ -52,10 +56,14 @@ def _rows(up_to: int | None) -> Iterator[Row]:
         last = batch[-1].sequence
 
 
-def verify_chain(progress: Progress | None = None) -> VerificationResult:
-    """Check every event's link and hash, then that the chain ends where the head says.
+def verify_chain(
+    progress: Progress | None = None, anchors_from: Path | None = None
+) -> VerificationResult:
+    """Check every event's link and hash, that the chain ends where the head says, and that
+    it agrees with every checkpoint of the anchor file (or of `anchors_from`, a copy of it).
 
-    Returns how many events were proven and the first broken link, if any.
+    Returns how many events were proven, the first broken link, if any, and what the
+    anchors say (None when anchoring is off and no copy was given).
     """
     head = _head()
     # With the head gone there is no bound: walk everything, so the report says so.
@@ -71,4 +79,6 @@ def verify_chain(progress: Progress | None = None) -> VerificationResult:
         # head read afterwards covers every event the max saw, unless the head was bypassed.
         last = AuditEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
         broken = beyond_head(last, _head())
-    return VerificationResult(verified=walker.verified, broken=broken)
+    path = anchors_from or anchor_file()
+    anchors = check_anchors(path) if path is not None else None
+    return VerificationResult(verified=walker.verified, broken=broken, anchors=anchors)

@@ -28,10 +28,13 @@ def _label(labels: Mapping[Any, Any], value: str) -> str:
     return str(labels.get(value, value))
 
 
-def _row(event: AuditEvent) -> dict[str, Any]:
+def _row(event: AuditEvent, actor: Actor) -> dict[str, Any]:
     shown = event.details.get("persons") if isinstance(event.details, dict) else None
+    own = actor.organisation.pk if actor.organisation is not None else None
     return {
         "event": event,
+        # An event about one of our records caused by another organisation (or the system).
+        "elsewhere": event.organisation_id != own,
         "purpose": _label(PURPOSE_LABELS, event.purpose),
         "field_groups": [_label(FIELD_GROUP_LABELS, group) for group in event.field_groups],
         "records_shown": len(shown) if isinstance(shown, list) else 0,
@@ -55,7 +58,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         params.pop("page", None)
         context.update(
             page=page,
-            rows=[_row(event) for event in page.object_list],
+            rows=[_row(event, actor) for event in page.object_list],
             filter_query=params.urlencode(),
         )
     # An htmx filter swaps in the results only; a history restore needs the whole page.

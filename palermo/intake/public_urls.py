@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import public_views
 
 app_name = "tip"
-urlpatterns: list = []
+urlpatterns = [
+    path("", public_views.tip_form, name="form"),
+    path("follow-up/", public_views.tip_follow_up, name="follow_up"),
+]

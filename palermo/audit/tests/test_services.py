@@ -7,7 +7,7 @@ import pytest
 from palermo.accounts.actors import Actor
 from palermo.accounts.models import Membership
 from palermo.audit.chain import GENESIS_HASH, link_hash
-from palermo.audit.context import begin_request, end_request
+from palermo.audit.context import begin_request, current_request_id, end_request
 from palermo.audit.models import AuditChainHead, AuditEvent
 from palermo.audit.services import audit_read, audit_record
 from palermo.testing import actor_for
@@ -31,7 +31,8 @@ def test_appends_make_a_linked_chain_and_move_the_head(worker_a: Membership) -> 
 
 
 def test_an_event_records_who_where_why_and_which_request(worker_a: Membership) -> None:
-    token = begin_request("abc123")
+    token = begin_request()
+    request_id = current_request_id()
     try:
         event = audit_record(
             actor=actor_for(worker_a),
@@ -49,7 +50,7 @@ def test_an_event_records_who_where_why_and_which_request(worker_a: Membership) 
     assert event.organisation == worker_a.organisation
     assert event.purpose == "assistance"
     assert event.field_groups == ["health", "identity"]
-    assert event.request_id == "abc123"
+    assert len(request_id) == 32 and event.request_id == request_id
     assert event.details == {"fields": ["first_name"]}
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import pytest
 from django_tasks import TaskResultStatus
@@ -14,10 +16,10 @@ from .events import record
 from .tampering import raw_delete, raw_update, triggers_dropped
 
 
-def test_an_intact_log_logs_no_error(
-    worker_a: Membership, caplog: pytest.LogCaptureFixture
+def test_an_intact_log_logs_no_error_and_is_anchored(
+    worker_a: Membership, caplog: pytest.LogCaptureFixture, anchor_path: Path
 ) -> None:
-    record(worker_a, 3)
+    events = record(worker_a, 3)
     with caplog.at_level(logging.INFO, logger="palermo.audit"):
         result = verify_chain_task.enqueue()
     assert result.status == TaskResultStatus.SUCCESSFUL
@@ -26,9 +28,20 @@ def test_an_intact_log_logs_no_error(
         "verified": 3,
         "broken_at": None,
         "reason": "",
+        "anchors_checked": 0,
+        "anchor_problems": [],
         "missing_triggers": [],
+        "checkpoint": {"sequence": 3, "hash": events[-1].hash},
     }
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # The checkpoint went to the anchor file and to the anchor logger, as the same line.
+    (line,) = anchor_path.read_text().splitlines()
+    assert json.loads(line)["sequence"] == 3
+    logged = [r.getMessage() for r in caplog.records if r.name == "palermo.audit.anchor"]
+    assert logged == [f"audit checkpoint {line}"]
+    # The next run checks that anchor, and adds its own.
+    assert verify_chain_task.call()["anchors_checked"] == 1
+    assert len(anchor_path.read_text().splitlines()) == 2
 
 
 def test_a_broken_log_logs_an_error(worker_a: Membership, caplog: pytest.LogCaptureFixture) -> None:

@@ -45,6 +45,7 @@ def comparable(response: HttpResponse, person_id: str) -> tuple[int, str]:
     """Status and body, without what differs on every request (CSRF masks, the id asked for)."""
     body = response.content.decode()
     body = body.replace(person_id, "<id>")
+    body = body.replace(response["X-Request-ID"], "<request-id>")
     body = re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1…", body)
     return response.status_code, body
 
