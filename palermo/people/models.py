@@ -119,6 +119,10 @@ class Person(models.Model):
     bidx_email = models.CharField(max_length=32, blank=True, db_index=True)
     bidx_mobile_phone = models.CharField(max_length=32, blank=True, db_index=True)
     bidx_home_phone = models.CharField(max_length=32, blank=True, db_index=True)
+    # sound-alike keys (see field_groups.phonetic_digests): pre-select registration candidates
+    bidx_phonetic_names = models.CharField(max_length=32, blank=True, db_index=True)
+    bidx_phonetic_first_year = models.CharField(max_length=32, blank=True, db_index=True)
+    bidx_phonetic_last_year = models.CharField(max_length=32, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

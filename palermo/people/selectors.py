@@ -13,6 +13,8 @@ from django.db.models import Q
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
 from palermo.audit.services import audit_read, audit_record
+from palermo.consent.access import consent_states, permission_for
+from palermo.consent.rules import ConsentState
 
 from .access import Action, person_for_actor, persons_visible_to, require_permission
 from .field_groups import DEMOGRAPHIC_FIELDS, PERSON_FIELD_GROUPS, group_of, search_digests
@@ -22,6 +24,12 @@ from .models import Person
 # groups are shown, and their read audited, one person at a time.
 LIST_FIELD_GROUPS = frozenset({"identity"})
 MAX_QUERY_LENGTH = 200
+# Blind-index columns outside the identity group, by the group whose values they index.
+SEARCH_COLUMN_GROUPS = {
+    "bidx_email": "contact",
+    "bidx_mobile_phone": "contact",
+    "bidx_home_phone": "contact",
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,9 @@ class PersonView:
 
     person: Person
     visible_groups: frozenset[str]
+    # Groups the role would show but consent (or its absence) withholds, and why.
+    consent_withheld: frozenset[str] = frozenset()
+    consent_basis: str = ""
 
     @property
     def public_id(self) -> UUID:
@@ -81,10 +92,59 @@ class PersonView:
         return data
 
 
-def visible_groups(actor: Actor, person: Person) -> frozenset[str]:
-    """The personal field groups of this person the actor may see."""
-    # Consent and legal basis narrow this further once the consent module exists.
-    return actor.field_groups() & frozenset(str(g) for g in PERSON_FIELD_GROUPS)
+def _field_access(
+    actor: Actor, person: Person, state: ConsentState | None = None
+) -> tuple[frozenset[str], frozenset[str], str]:
+    """The groups shown, the groups consent withholds, and the consent basis (see consent.rules).
+
+    The role sets the most an actor may see; the person's consent, or a recorded legal basis,
+    for the actor's purpose narrows it (`palermo.consent.access.permission_for`).
+    """
+    role_groups = actor.field_groups() & frozenset(str(g) for g in PERSON_FIELD_GROUPS)
+    permission = permission_for(actor, person, state)
+    return (
+        role_groups & permission.groups,
+        role_groups - permission.groups,
+        str(permission.basis),
+    )
+
+
+def visible_groups(
+    actor: Actor, person: Person, state: ConsentState | None = None
+) -> frozenset[str]:
+    """The personal field groups of this person the actor may see (role, narrowed by consent)."""
+    return _field_access(actor, person, state)[0]
+
+
+def _view(
+    actor: Actor, person: Person, state: ConsentState | None, limit: frozenset[str] | None = None
+) -> PersonView:
+    shown, withheld, basis = _field_access(actor, person, state)
+    if limit is not None:
+        shown, withheld = shown & limit, withheld & limit
+    return PersonView(person, shown, consent_withheld=withheld, consent_basis=basis)
+
+
+def _audit_refused(actor: Actor, views: list[PersonView], *, listing: bool) -> None:
+    """A read that consent refused is recorded, with the purpose it was attempted for."""
+    refused = [v for v in views if v.consent_withheld]
+    if not refused:
+        return
+    groups = frozenset().union(*(v.consent_withheld for v in refused))
+    details: dict[str, Any] = {"purpose": str(actor.purpose)}
+    if listing:
+        details["persons"] = [str(v.public_id) for v in refused]
+    else:
+        details["basis"] = refused[0].consent_basis
+    audit_record(
+        actor=actor,
+        action="person.read_refused",
+        object_type="person",
+        object_id="" if listing else str(refused[0].public_id),
+        field_groups=groups,
+        details=details,
+        subject_organisation=None if listing else refused[0].person.owner_organisation,
+    )
 
 
 def person_list(
@@ -98,15 +158,25 @@ def person_list(
     require_permission(actor, Perm.PERSON_VIEW)
     persons = persons_visible_to(actor).select_related("owner_organisation")
     query = query.strip()[:MAX_QUERY_LENGTH]
+    searched_groups: set[str] = set()
     if query:
         region = actor.organisation.country if actor.organisation else None
+        allowed = actor.field_groups()
         condition = Q()
         for column, digests in search_digests(query, region).items():
-            condition |= Q(**{f"{column}__in": digests})
+            # Searching by a phone number is a use of the contact group: only for those who
+            # may see it, or the search would confirm who owns a number.
+            group = SEARCH_COLUMN_GROUPS.get(column, "identity")
+            if group in allowed:
+                searched_groups.add(group)
+                condition |= Q(**{f"{column}__in": digests})
         persons = persons.filter(condition) if condition else persons.none()
     paginator = Paginator(persons.order_by("-created_at", "-id"), per_page)
     page = paginator.get_page(page_number)
-    views = [PersonView(p, visible_groups(actor, p) & LIST_FIELD_GROUPS) for p in page.object_list]
+    persons_shown = list(page.object_list)
+    states = consent_states(persons_shown)
+    views = [_view(actor, p, states[p.pk], LIST_FIELD_GROUPS) for p in persons_shown]
+    _audit_refused(actor, views, listing=True)
     shown = [str(v.public_id) for v in views if v.can_see("identity")]
     if shown:
         audit_record(
@@ -114,7 +184,11 @@ def person_list(
             action="person.list",
             object_type="person",
             field_groups=LIST_FIELD_GROUPS,
-            details={"persons": shown, "searched": bool(query)},
+            details={
+                "persons": shown,
+                "searched": bool(query),
+                "searched_groups": sorted(searched_groups),
+            },
         )
     return Page(views, page.number, paginator)  # type: ignore[arg-type]
 
@@ -122,12 +196,14 @@ def person_list(
 def person_detail(*, actor: Actor, public_id: UUID | str, action: Action = "view") -> PersonView:
     """One person as the actor may see it; the read of each shown group is audited."""
     person = person_for_actor(actor, public_id, action)
-    view = PersonView(person, visible_groups(actor, person))
+    view = _view(actor, person, None)
+    _audit_refused(actor, [view], listing=False)
     audit_read(
         actor=actor,
         object_type="person",
         object_id=str(person.public_id),
         field_groups=view.visible_groups,
+        subject_organisation=person.owner_organisation,
     )
     return view
 
@@ -138,4 +214,4 @@ def person_for_change(*, actor: Actor, public_id: UUID | str) -> PersonView:
     NotFound when the actor may not see the person; Forbidden when it may see but not edit.
     """
     person = person_for_actor(actor, public_id, "edit")
-    return PersonView(person, visible_groups(actor, person))
+    return _view(actor, person, None)

@@ -71,6 +71,7 @@ def person_create(*, actor: Actor, data: dict[str, Any]) -> Person:
         object_type="person",
         object_id=str(person.public_id),
         field_groups=groups_touched(cleaned),
+        subject_organisation=person.owner_organisation,
     )
     return person
 
@@ -103,5 +104,6 @@ def person_update(*, actor: Actor, person: Person, data: dict[str, Any]) -> Pers
         object_id=str(person.public_id),
         field_groups=groups_touched(changed),
         details={"fields": sorted(changed)},
+        subject_organisation=person.owner_organisation,
     )
     return person

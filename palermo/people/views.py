@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import FIELD_GROUP_LABELS, FieldGroup, Perm
+from palermo.consent.selectors import consent_summary
 from palermo.errors import ApplicationError, Forbidden, NotFound
 
 from . import selectors, services
@@ -83,8 +84,12 @@ def _submitted(request: HttpRequest, visible_groups: frozenset[str]) -> dict[str
     """The fields this actor's form shows, as posted (a missing checkbox means 'no')."""
     allowed = {n for g, ns in PERSON_FIELD_GROUPS.items() if str(g) in visible_groups for n in ns}
     allowed |= set(DEMOGRAPHIC_FIELDS)
-    data: dict[str, Any] = {n: request.POST.get(n, "") for n in EDITABLE_FIELDS if n in allowed}
-    data["deceased"] = request.POST.get("deceased", "") == "on"
+    # Only what was posted: a form that left a field out must not erase it.
+    data: dict[str, Any] = {
+        n: request.POST[n] for n in EDITABLE_FIELDS if n in allowed and n in request.POST
+    }
+    if "deceased_shown" in request.POST:  # an unticked checkbox is absent from the post
+        data["deceased"] = request.POST.get("deceased", "") == "on"
     return data
 
 
@@ -160,6 +165,10 @@ def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "view": view,
             "groups": _detail_groups(view),
             "can_edit": actor.can(Perm.PERSON_EDIT),
+            # Consent: the decisions in force (no personal data), and the link to change them.
+            "consent": consent_summary(actor=actor, person=view.person),
+            "can_open_consent": actor.can(Perm.CONSENT_RECORD) or actor.can(Perm.CONSENT_OVERRIDE),
+            "can_screen": actor.can(Perm.SCREENING_CONDUCT),
         },
     )
 
@@ -173,6 +182,7 @@ def _detail_groups(view: PersonView) -> list[dict[str, Any]]:
             {
                 "legend": FIELD_GROUP_LABELS[FieldGroup(group)],
                 "visible": visible,
+                "consent_withheld": str(group) in view.consent_withheld,
                 "rows": rows if visible else [],
             }
         )

@@ -102,7 +102,11 @@ def test_a_search_audits_only_what_it_found(worker_a: Membership) -> None:
     register(worker_a, first_name="Ivan")
     found(worker_a, "olena")
     event = AuditEvent.objects.get(action="person.list")
-    assert event.details == {"persons": [str(olena.public_id)], "searched": True}
+    assert event.details == {
+        "persons": [str(olena.public_id)],
+        "searched": True,
+        "searched_groups": ["contact", "identity"],
+    }
     # The search terms themselves are personal data: they are not in the log.
     assert "olena" not in str(event.details).lower()
 
@@ -136,3 +140,16 @@ def test_listing_is_forbidden_to_a_role_that_may_not_view_persons(org_a: Organis
         with pytest.raises(ApplicationError) as caught:
             selectors.person_list(actor=actor_for(member(role, org_a)))
         assert caught.value.status == 403
+
+
+def test_a_role_without_the_contact_group_cannot_search_by_phone_or_email(
+    worker_a: Membership,
+) -> None:
+    """Security review M1: a search by phone would confirm who owns the number."""
+    person = register(worker_a)
+    authority = member(Role.COMPETENT_AUTHORITY, organisation=worker_a.organisation)
+    assert found(authority, "+380671234567") == []
+    assert found(authority, "olena.k@example.org") == []
+    assert found(authority, "Олена") == [person.reference]
+    event = AuditEvent.objects.filter(action="person.list").latest("sequence")
+    assert event.details["searched_groups"] == ["identity"]

@@ -13,9 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from palermo.accounts.models import Membership
+from palermo.accounts.roles import Role
 from palermo.audit.models import AuditEvent
 from palermo.people import validation
 from palermo.people.models import Person
+from palermo.testing import member, signed_in_client
 
 from .records import OLENA, audit_actions, register, snapshot
 
@@ -360,3 +362,30 @@ def test_the_list_page_costs_the_same_queries_for_5_or_30_persons(
     thirty = list_page_queries(client_a)
     assert five == thirty
     assert five <= 20, five
+
+
+@pytest.mark.django_db
+def test_an_edit_form_that_leaves_fields_out_does_not_erase_them():
+    """Security review L3: only posted fields change."""
+    from palermo.people.models import Person
+
+    membership = member(Role.CASE_WORKER)
+    client = signed_in_client(membership)
+    client.post(
+        "/people/new/",
+        {
+            "first_name": "Olena",
+            "second_name": "Koval",
+            "birthdate": "1999-04-02",
+            "email": "olena@example.org",
+            "deceased_shown": "1",
+        },
+    )
+    person = Person.objects.get()
+    response = client.post(f"/people/{person.public_id}/edit/", {"first_name": "Olha"})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.first_name == "Olha"
+    assert person.second_name == "Koval"
+    assert str(person.birthdate) == "1999-04-02"
+    assert person.email == "olena@example.org"
