@@ -266,3 +266,32 @@ PALERMO_CHANNELS = {
     "RATE_PER_SECOND": env_int("PALERMO_CHANNEL_RATE_PER_SECOND", 200),
     "BENCH_BARE_ENDPOINT": env_bool("PALERMO_BENCH_BARE_ENDPOINT", False),
 }
+
+# --- audit ---
+# Checkpoints of the audit chain, signed and kept outside the database, so that events deleted
+# from the end of the log (with its head wound back) are still detected (palermo/audit/anchors.py
+# and the operator's guide). Each is appended to this file (empty: anchoring off) and logged to
+# the `palermo.audit.anchor` logger; PALERMO_AUDIT_ANCHOR_SYSLOG also sends that logger to a
+# syslog server: udp://host:port, tcp://host:port or a socket path such as /dev/log.
+PALERMO_AUDIT_ANCHOR_FILE = env_str("PALERMO_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.log"))
+PALERMO_AUDIT_ANCHOR_SYSLOG = env_str("PALERMO_AUDIT_ANCHOR_SYSLOG", "")
+# A checkpoint every N events as well as the worker's daily one (0: daily only).
+PALERMO_AUDIT_CHECKPOINT_EVERY = env_int("PALERMO_AUDIT_CHECKPOINT_EVERY", 1000)
+# `palermo audit verify` fails when an event older than this is covered by no checkpoint.
+PALERMO_AUDIT_ANCHOR_GRACE_HOURS = env_int("PALERMO_AUDIT_ANCHOR_GRACE_HOURS", 48)
+_audit_handlers, _audit_loggers = LOGGING["handlers"], LOGGING["loggers"]
+if isinstance(_audit_handlers, dict) and isinstance(_audit_loggers, dict):
+    # INFO whatever PALERMO_LOG_LEVEL says: checkpoints are records, not chatter.
+    _audit_loggers["palermo.audit.anchor"] = {"level": "INFO"}
+    if PALERMO_AUDIT_ANCHOR_SYSLOG:
+        _audit_handlers["audit_anchor_syslog"] = {
+            "class": "palermo.audit.anchor_syslog.AnchorSyslogHandler",
+            "target": PALERMO_AUDIT_ANCHOR_SYSLOG,
+        }
+        _audit_loggers["palermo.audit.anchor"]["handlers"] = ["audit_anchor_syslog"]
+
+# --- intake ---
+# Where accepted tips wait when the database is down (default: VAR_DIR/spool/tips).
+PALERMO_TIP_SPOOL_DIR = env_str("PALERMO_TIP_SPOOL_DIR", "")
+# Addresses of reverse proxies whose X-Forwarded-For is trusted (for the last known place).
+PALERMO_TRUSTED_PROXIES = env_list("PALERMO_TRUSTED_PROXIES")

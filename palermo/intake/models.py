@@ -31,6 +31,7 @@ class ContactChannel(models.TextChoices):
     WEB_FORM = "web_form", _("Web form")
     EMAIL = "email", _("Email")
     WALK_IN = "walk_in", _("Walk-in")
+    SAFE_TRAVEL = "safe_travel", _("Safe-travel alert")
 
 
 class CallerType(models.TextChoices):
@@ -196,6 +197,14 @@ class Contact(models.Model):
     )
     situation = models.ForeignKey(
         Situation, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    # The safe-travel alert this crisis contact was opened for (one contact per alert).
+    travel_alert = models.OneToOneField(
+        "safetravel.TravelAlert",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="intake_contact",
     )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,

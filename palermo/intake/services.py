@@ -24,8 +24,11 @@ from . import identifiers as extraction
 from .access import public_key, require_permission
 from .field_groups import IDENTIFIER_DOMAINS, groups_touched, reporter_indexes
 from .models import (
+    CallerType,
     Campaign,
+    Category,
     Contact,
+    ContactChannel,
     ContactDraft,
     ContactPerson,
     Escalation,
@@ -33,6 +36,7 @@ from .models import (
     IdentifierSource,
     Situation,
     SituationPerson,
+    Urgency,
 )
 from .statuses import Status, can_move
 from .validation import (
@@ -508,3 +512,74 @@ def draft_load(*, actor: Actor) -> dict[str, str]:
 
 def draft_clear(*, actor: Actor) -> None:
     ContactDraft.objects.filter(user=actor.user, organisation=actor.organisation).delete()
+
+
+def _travel_alert_narrative(alert: Any) -> str:
+    """The alert's snapshot, in words an operator reads at a glance (no raw JSON)."""
+    try:
+        snapshot = json.loads(alert.snapshot_text or "{}")
+    except ValueError:
+        snapshot = {}
+    traveller = snapshot.get("traveller", {})
+    trip = snapshot.get("trip", {})
+    access = snapshot.get("last_access", {})
+    lines = [
+        _("Safe-travel alert (%(kind)s) for traveller %(reference)s.")
+        % {"kind": alert.get_kind_display(), "reference": traveller.get("reference", "")},
+        _("Name: %(name)s · phone: %(phone)s · email: %(email)s")
+        % {k: traveller.get(k) or "—" for k in ("name", "phone", "email")},
+        _("Trip to %(city)s, %(country)s; employer: %(employer)s; recruiter: %(recruiter)s")
+        % {
+            "city": trip.get("destination_city") or "—",
+            "country": trip.get("destination_country") or "—",
+            "employer": trip.get("employer") or "—",
+            "recruiter": trip.get("recruiter") or "—",
+        },
+        _("Last known access: %(ip)s (%(city)s, %(country)s) at %(time)s")
+        % {
+            "ip": access.get("ip") or "—",
+            "city": access.get("city") or "—",
+            "country": access.get("country") or "—",
+            "time": access.get("at") or "—",
+        },
+    ]
+    if alert.is_test:
+        lines.insert(0, _("[TEST] This is a test alert."))
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def contact_open_from_travel_alert(*, alert: Any) -> Contact | None:
+    """Open a crisis contact at the top of the hotline's queue for an urgent travel alert.
+
+    Called by the safe-travel module after the alert commits. Idempotent: one contact per
+    alert. An alert with no hotline organisation stays in the safe-travel queue only.
+    """
+    if alert.organisation_id is None:
+        return None
+    existing = Contact.objects.filter(travel_alert=alert).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    contact = Contact(
+        owner_organisation_id=alert.organisation_id,
+        channel=ContactChannel.SAFE_TRAVEL,
+        caller_type=CallerType.PERSON_CONCERNED,
+        category=Category.CRISIS,
+        urgency=Urgency.IMMEDIATE,
+        narrative=_travel_alert_narrative(alert),
+        received_at=now,
+        last_activity_at=now,
+        travel_alert=alert,
+    )
+    contact.save()
+    audit_record(
+        actor=Actor.system("safe-travel hand-off", purpose="assistance"),
+        action="contact.create",
+        object_type="contact",
+        object_id=str(contact.public_id),
+        field_groups={"narrative"},
+        details={"channel": contact.channel, "category": contact.category, "from": "travel_alert"},
+        subject_organisation=contact.owner_organisation,
+    )
+    return contact

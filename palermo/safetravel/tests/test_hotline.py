@@ -170,3 +170,26 @@ def test_the_alerts_api(hotline_org: Organisation, django_capture_on_commit_call
     assert outsider.get(f"/api/travel/alerts/{alert.public_id}").status_code == 404
     responder = signed_in_client(member(Role.FIRST_RESPONDER, hotline_org))
     assert responder.get("/api/travel/alerts").status_code == 404
+
+
+def test_an_urgent_alert_becomes_a_crisis_contact_at_the_top_of_the_intake_queue(
+    hotline_org: Organisation, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The real intake hook: one crisis contact per alert, in the hotline's own queue."""
+    from palermo.intake.models import Contact
+
+    alert = urgent_alert(django_capture_on_commit_callbacks)
+    contact = Contact.objects.get()
+    assert contact.travel_alert == alert and contact.owner_organisation == hotline_org
+    assert contact.category == "crisis" and contact.urgency == 4
+    assert "81.180.64.1" in (contact.narrative or "")
+    alert.refresh_from_db()
+    assert alert.intake_reference == contact.reference
+    operator = member(Role.HOTLINE_OPERATOR, hotline_org)
+    queue = signed_in_client(operator).get("/intake/").content.decode()
+    assert contact.reference in queue
+    # The hook is idempotent.
+    from palermo.intake.services import contact_open_from_travel_alert
+
+    assert contact_open_from_travel_alert(alert=alert) == contact
+    assert Contact.objects.count() == 1
