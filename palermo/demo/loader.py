@@ -291,7 +291,12 @@ def _registration_times_kept() -> Iterator[None]:
 # Modules of later apps that add their own demo records (contacts, screenings, trips …).
 # Each has `load_demo(context) -> dict[str, int]` (counts) and `reset_demo() -> None`, which
 # must remove its rows before the demo persons they point at are deleted.
-DEMO_EXTENSIONS = ("palermo.intake.demo", "palermo.screening.demo", "palermo.safetravel.demo")
+DEMO_EXTENSIONS = (
+    "palermo.channels.demo",
+    "palermo.intake.demo",
+    "palermo.screening.demo",
+    "palermo.safetravel.demo",
+)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ def test_duress_looks_like_a_normal_checkin_and_raises_a_silent_alert() -> None:
     assert alert.kind == "duress" and alert.trip == duress_trip
     tick(at + datetime.timedelta(seconds=5))
     [message] = sms_to("+380501112200")
-    assert "silent alarm" in message.lower() and "Olena" in message
+    # The contact reads Ukrainian (their language), as every message to them is.
+    assert "тихий сигнал тривоги" in message.lower() and "Olena" in message
     assert sms_to("+380671234599") == []
     assert EscalationStep.objects.get(trip=duress_trip).kind == StepKind.DURESS_ALERT
     assert CheckIn.objects.get(trip=duress_trip).duress
@@ -91,7 +92,8 @@ def test_duress_during_a_missed_checkin_sends_no_all_clear() -> None:
     tick(minutes(131))
     bodies = sms_to("+380501112200")
     assert len(bodies) == 2
-    assert "all clear" not in bodies[1].lower() and "silent alarm" in bodies[1].lower()
+    assert "відбій тривоги" not in bodies[1].lower()  # no all clear, in the contact's Ukrainian
+    assert "тихий сигнал тривоги" in bodies[1].lower()
 
 
 def test_worrying_welfare_answers_warn_the_hotline_only_with_consent() -> None:
