@@ -1,15 +1,19 @@
 """Who may manage channels, and which channels they see.
 
-Administrators (Perm.CHANNEL_MANAGE) manage their own organisation's channels and those that
-belong to no organisation (made with `palermo channel create` without --organisation).
-Commands act as the system. Anything else is NotFound (404).
+Administrators (Perm.CHANNEL_MANAGE) see every channel of the deployment (a channel is a
+published number, not a record about anyone), so that whoever looks after the deployment sees
+all its numbers; they change only their own organisation's channels and those that belong to
+no organisation (made with `palermo channel create` without --organisation): another
+organisation's channel is Forbidden (403). Commands act as the system. Anyone else gets
+NotFound (404).
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
@@ -38,13 +42,22 @@ def require_channel_manager(actor: Actor) -> None:
 def channels_visible_to(actor: Actor) -> QuerySet[Channel]:
     if not may_manage_channels(actor):
         return Channel.objects.none()
+    return Channel.objects.all()
+
+
+def may_change(actor: Actor, channel: Channel) -> bool:
+    """Whether the actor may change (deactivate) this channel."""
     if _is_system(actor):
-        return Channel.objects.all()
-    return Channel.objects.filter(Q(organisation=actor.organisation) | Q(organisation__isnull=True))
+        return True
+    return may_manage_channels(actor) and channel.organisation_id in (
+        None,
+        actor.organisation_id,
+    )
 
 
 def channel_for_actor(actor: Actor, public_id: UUID | str) -> Channel:
-    """The channel if the actor may manage it; NotFound otherwise (or if there is none)."""
+    """The channel, to change: NotFound if the actor may not see it (or there is none),
+    Forbidden if it belongs to another organisation."""
     try:
         key = public_id if isinstance(public_id, UUID) else UUID(str(public_id)[:36])
     except ValueError as exc:
@@ -52,4 +65,6 @@ def channel_for_actor(actor: Actor, public_id: UUID | str) -> Channel:
     channel = channels_visible_to(actor).filter(public_id=key).first()
     if channel is None:
         raise NotFound()
+    if not may_change(actor, channel):
+        raise Forbidden(_("This channel belongs to another organisation."))
     return channel

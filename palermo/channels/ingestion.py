@@ -7,10 +7,12 @@ replayed from the spool:
    while the database is down);
 2. check the request's authenticity with the channel's secret (403, nothing stored);
 3. parse the body (400 with a clear message, nothing stored);
-4. store it in one short transaction: the message, keyed by the gateway's message id, so a
-   retry finds the message already there and stores nothing more (an ``INSERT … ON CONFLICT
-   DO NOTHING`` then a read, so concurrent retries cannot both insert); its conversation; the
-   automatic reply when one is due; the tasks that file it with intake and send the reply;
+4. store it — on PostgreSQL in a single statement (storage.py): the message, keyed by the
+   gateway's message id, so a retry finds the message already there and stores nothing more
+   (``INSERT … ON CONFLICT DO NOTHING``: concurrent retries cannot both insert), in the
+   conversation of its sender. Nothing else happens in the request: the message waits in the
+   outbox for the worker to dispatch it (dispatch.py: Safe Travel, the automatic reply,
+   intake's filing), or is dispatched on commit where tasks do not go through the database;
 5. acknowledge only then. If the database is unavailable the request is spooled to disk
    (encrypted, fsynced) and acknowledged once the spool file is durable; if that fails too,
    503 so the gateway tries again.

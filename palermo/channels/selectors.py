@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from palermo.accounts.actors import Actor
 
-from .access import channels_visible_to
+from .access import channels_visible_to, may_change
 from .conf import channel_settings
 from .models import Channel, ChannelType, Direction
 from .services import display_number
@@ -24,6 +24,7 @@ class ChannelRow:
     status_url: str
     inbound_count: int
     last_inbound_at: object
+    may_change: bool
 
     @property
     def needs_url_secret(self) -> bool:
@@ -50,7 +51,8 @@ def secret_url(url: str) -> str:
 
 
 def channel_rows(*, actor: Actor, base: str = "") -> list[ChannelRow]:
-    """The channels the actor manages, with their URLs and inbound counts (two queries)."""
+    """Every channel (for those who manage channels), with its URLs and inbound counts,
+    whether the actor may change it, own organisation's first (one query)."""
     channels = list(
         channels_visible_to(actor)
         .defer("secret", "api_key")
@@ -73,6 +75,8 @@ def channel_rows(*, actor: Actor, base: str = "") -> list[ChannelRow]:
                 status_url=status,
                 inbound_count=channel.inbound_count,  # type: ignore[attr-defined]
                 last_inbound_at=channel.last_inbound_at,  # type: ignore[attr-defined]
+                may_change=may_change(actor, channel),
             )
         )
+    rows.sort(key=lambda row: (not row.may_change, not row.channel.active))  # stable
     return rows

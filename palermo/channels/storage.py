@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import OperationalError, connection, models
 from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 
@@ -53,8 +53,9 @@ class StoredInbound:
     created: bool
 
 
-class RaceLost(Exception):
-    """A concurrent first message created the conversation meanwhile: run again."""
+class RaceLost(OperationalError):
+    """Three runs in a row met a conversation being created and not yet visible: treated as
+    the database being unavailable (the request is spooled and replayed later)."""
 
 
 CONVERSATION_FIELDS = (

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from palermo.accounts.actors import Actor
-from palermo.errors import ApplicationError
+from palermo.errors import ApplicationError, Forbidden, NotFound
 
 from . import rate_limits, selectors, services
 from .access import channel_for_actor, may_manage_channels
@@ -174,8 +175,10 @@ def channel_deactivate(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = _manager(request)
     try:
         channel = channel_for_actor(actor, public_id)
-    except ApplicationError as exc:
+    except NotFound as exc:
         raise Http404 from exc
+    except Forbidden as exc:
+        raise PermissionDenied from exc
     services.channel_deactivate(actor=actor, channel=channel)
     messages.success(request, _("Channel deactivated: its webhooks are refused from now on."))
     return redirect("channels:admin_list")

@@ -128,8 +128,13 @@ def test_deactivate_own_channel_and_not_another_organisations(
     other.organisation = OrganisationFactory(name="Elsewhere")
     other.save()
     listing = admin_client.get(LIST).content.decode()
-    assert str(own.public_id) in listing and str(other.public_id) not in listing
+    # Every number of the deployment is listed; only one's own can be changed.
+    assert str(own.public_id) in listing and str(other.public_id) in listing
+    assert f"/c/admin/{own.public_id}/deactivate/" in listing
+    assert f"/c/admin/{other.public_id}/deactivate/" not in listing
     response = admin_client.post(f"/c/admin/{other.public_id}/deactivate/")
+    assert response.status_code == 403
+    response = admin_client.post("/c/admin/00000000-0000-4000-8000-000000000000/deactivate/")
     assert response.status_code == 404
     response = admin_client.post(f"/c/admin/{own.public_id}/deactivate/")
     assert response.status_code == 302
@@ -187,6 +192,17 @@ def test_api_refuses_bad_input_with_the_error_envelope(admin_client: Client) -> 
     error = response.json()["error"]
     assert set(error["fields"]) == {"country", "secret"}
     assert Channel.objects.count() == 0
+
+
+def test_api_refuses_to_deactivate_another_organisations_channel(admin_client: Client) -> None:
+    other = make_channel("generic", address="529")
+    other.organisation = OrganisationFactory(name="Elsewhere")
+    other.save()
+    response = admin_client.post(f"/api/channels/{other.public_id}/deactivate")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    other.refresh_from_db()
+    assert other.active is True
 
 
 def test_api_is_404_for_other_roles(hotline: Organisation) -> None:
