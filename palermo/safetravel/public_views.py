@@ -342,33 +342,46 @@ def _complete_sign_in(
     return redirect("safetravel:home")
 
 
+def _address_and_pin(request: HttpRequest, template: str) -> tuple[Any, HttpResponse | None]:
+    """Sign-in by address and PIN, shared by the sign-in and signed-out check-in pages.
+
+    Returns (the sign-in result, None), or (None, the page to answer with): the form again,
+    a generic refusal, or the rate-limit page. Every refusal looks the same for a known and
+    an unknown address.
+    """
+    form = forms.SignInForm(request.POST or None)
+    context: dict[str, Any] = {"form": form, "lockout_minutes": _lockout_minutes()}
+    if request.method != "POST":
+        return None, _render(request, template, context)
+    if not form.is_valid():
+        return None, _render(request, template, context, status=400)
+    try:
+        address = public_accounts.parse_address(form.cleaned_data["address"])
+    except Refused as exc:
+        form.add_error("address", exc.message)
+        return None, _render(request, template, context, status=400)
+    if not public_limits.allow_all(
+        (public_limits.SIGN_IN_PER_IP, _ip(request)),
+        (public_limits.SIGN_IN_PER_IDENTIFIER, public_limits.identifier_key(address.value)),
+    ):
+        return None, _too_many(request, template, context)
+    try:
+        return public_accounts.sign_in(address=address, pin=form.cleaned_data["pin"]), None
+    except ApplicationError as exc:
+        context["error"] = str(exc.message)
+        return None, _render(request, template, context, status=400)
+
+
 @sensitive_post_parameters("address", "pin")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     if current_traveller(request) is not None:
         return redirect("safetravel:home")
-    form = forms.SignInForm(request.POST or None)
-    context: dict[str, Any] = {"form": form, "lockout_minutes": _lockout_minutes()}
-    if request.method != "POST":
-        return _render(request, "sign_in.html", context)
-    if not form.is_valid():
-        return _render(request, "sign_in.html", context, status=400)
-    try:
-        address = public_accounts.parse_address(form.cleaned_data["address"])
-    except Refused as exc:
-        form.add_error("address", exc.message)
-        return _render(request, "sign_in.html", context, status=400)
-    if not public_limits.allow_all(
-        (public_limits.SIGN_IN_PER_IP, _ip(request)),
-        (public_limits.SIGN_IN_PER_IDENTIFIER, public_limits.identifier_key(address.value)),
-    ):
-        return _too_many(request, "sign_in.html", context)
-    try:
-        result = public_accounts.sign_in(address=address, pin=form.cleaned_data["pin"])
-    except ApplicationError as exc:
-        context["error"] = str(exc.message)
-        return _render(request, "sign_in.html", context, status=400)
+    result, refusal = _address_and_pin(request, "sign_in.html")
+    if refusal is not None:
+        return refusal
+    assert result is not None  # noqa: S101 - no refusal means a result
     if result.traveller.has_totp:
         remember_step(
             request, PENDING_TOTP_KEY, id=str(result.traveller.public_id), kind=result.pin_kind
@@ -593,27 +606,10 @@ def check_in(request: HttpRequest) -> HttpResponse:
 
 
 def _check_in_signed_out(request: HttpRequest) -> HttpResponse:
-    form = forms.SignInForm(request.POST or None)
-    context: dict[str, Any] = {"form": form, "lockout_minutes": _lockout_minutes()}
-    if request.method != "POST":
-        return _render(request, "check_in.html", context)
-    if not form.is_valid():
-        return _render(request, "check_in.html", context, status=400)
-    try:
-        address = public_accounts.parse_address(form.cleaned_data["address"])
-    except Refused as exc:
-        form.add_error("address", exc.message)
-        return _render(request, "check_in.html", context, status=400)
-    if not public_limits.allow_all(
-        (public_limits.SIGN_IN_PER_IP, _ip(request)),
-        (public_limits.SIGN_IN_PER_IDENTIFIER, public_limits.identifier_key(address.value)),
-    ):
-        return _too_many(request, "check_in.html", context)
-    try:
-        result = public_accounts.sign_in(address=address, pin=form.cleaned_data["pin"])
-    except ApplicationError as exc:
-        context["error"] = str(exc.message)
-        return _render(request, "check_in.html", context, status=400)
+    result, refusal = _address_and_pin(request, "check_in.html")
+    if refusal is not None:
+        return refusal
+    assert result is not None  # noqa: S101 - no refusal means a result
     checked = _check_in_everywhere(
         traveller=result.traveller, kind=result.pin_kind, ip=_ip(request), channel="web"
     )
