@@ -166,7 +166,7 @@ test: test-packages $(PYTHON_STAMP) assets messages lint migrations-check check-
 bench: $(PYTHON_STAMP)
 	@found=0; \
 	for script in bench/*.py; do \
-	  [ -e "$$script" ] || continue; found=1; \
+	  [ -e "$$script" ] || continue; case "$$script" in bench/_*) continue;; esac; found=1; \
 	  echo "==> $$script"; $(PY) "$$script" || exit 1; \
 	done; \
 	[ $$found = 1 ] || echo "No benchmarks in bench/ yet."

@@ -13,6 +13,13 @@ urlpatterns = [
     path("c/", include("palermo.channels.urls")),
     path("screening/", include("palermo.screening.urls")),
     path("travel/", include("palermo.safetravel.urls")),
+    path("cases/", include("palermo.cases.urls")),
+    path("casefile/", include("palermo.casefile.urls")),
+    path("referrals/", include("palermo.referrals.urls")),
+    path("directory/", include("palermo.directory.urls")),
+    path("help/", include("palermo.directory.public_urls")),
+    path("partners/", include("palermo.partners.urls")),
+    path("notifications/", include("palermo.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
 ]

@@ -34,8 +34,14 @@ PALERMO_COMMANDS: dict[str, list[tuple[str, str]]] = {
     "Intake": [
         ("intake", "campaign-create | campaigns | replay-tips | extraction-report"),
     ],
+    "Cases": [
+        ("cases", "cases lifecycle [--json] | check-all | remind: the rules in force; notices now"),
+    ],
     "Safe travel": [
         ("travel", "travel tick [--now ISO8601]: one scheduler cycle | purge | status | seed"),
+    ],
+    "Transnational referral": [
+        ("partner", "keys [--init] | add --name --url --public-key | list | (de)activate | remove"),
     ],
 }
 

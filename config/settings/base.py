@@ -63,6 +63,12 @@ INSTALLED_APPS = [
     "palermo.channels",
     "palermo.screening",
     "palermo.safetravel",
+    "palermo.notifications",
+    "palermo.cases",
+    "palermo.casefile",
+    "palermo.directory",
+    "palermo.partners",
+    "palermo.referrals",
     "palermo.web",
     "palermo.worker",
     "palermo.demo",
@@ -171,11 +177,17 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "palermo" / "locale"]
 USE_I18N = True
 TIME_ZONE = env_str("PALERMO_TIME_ZONE", "UTC")
+# The deployment's country (ISO 3166 alpha-2): which case lifecycle and holiday calendar apply.
+PALERMO_COUNTRY = env_str("PALERMO_COUNTRY", "")
 USE_TZ = True
 
 # --- Static files: built by esbuild from npm packages into palermo/web/static/build. ---
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("PALERMO_STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+# Uploaded files (tip attachments, case documents): sealed with the vault key before they are
+# written, kept outside the code and never served directly (only through access-checked views).
+MEDIA_ROOT = Path(os.environ.get("PALERMO_FILES_DIR", VAR_DIR / "files"))
+MEDIA_URL = "/files-are-not-served-directly/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -249,6 +261,17 @@ PALERMO_TRAVEL_PIN_LOCKOUT_MINUTES = env_int("PALERMO_TRAVEL_PIN_LOCKOUT_MINUTES
 PALERMO_TRAVEL_HOTLINE_ORGANISATION = env_str("PALERMO_TRAVEL_HOTLINE_ORGANISATION", "")
 PALERMO_TRAVEL_HOTLINE_PHONE = env_str("PALERMO_TRAVEL_HOTLINE_PHONE", "")
 PALERMO_TRAVEL_HOTLINE_EMAIL = env_str("PALERMO_TRAVEL_HOTLINE_EMAIL", "")
+
+# Outgoing email (notifications, safe-travel alerts): the deployment's mail server.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "palermo@localhost")
+
+# This deployment's public address (https://…), for links in emails that leave the app.
+PALERMO_BASE_URL = env_str("PALERMO_BASE_URL", "")
 # SMS delivery: a dotted path to a provider class (palermo/safetravel/delivery.py); empty uses
 # the channels module's outbound SMS. The recording provider logs to PALERMO_TRAVEL_RECORDING_LOG.
 PALERMO_TRAVEL_SMS_PROVIDER = env_str("PALERMO_TRAVEL_SMS_PROVIDER", "")
@@ -295,3 +318,20 @@ if isinstance(_audit_handlers, dict) and isinstance(_audit_loggers, dict):
 PALERMO_TIP_SPOOL_DIR = env_str("PALERMO_TIP_SPOOL_DIR", "")
 # Addresses of reverse proxies whose X-Forwarded-For is trusted (for the last known place).
 PALERMO_TRUSTED_PROXIES = env_list("PALERMO_TRUSTED_PROXIES")
+
+# --- transnational referral (palermo/partners; the operator's part of docs/transnational.md) ---
+# This deployment's Ed25519 signing and X25519 encryption keys: a key file written by
+# `palermo partner keys --init` (0600), or the two private keys (base64url, 32 bytes) here.
+PALERMO_PARTNER_KEY_FILE = env_str("PALERMO_PARTNER_KEY_FILE", "")
+PALERMO_PARTNER_SIGNING_KEY = env_str("PALERMO_PARTNER_SIGNING_KEY", "")
+PALERMO_PARTNER_ENCRYPTION_KEY = env_str("PALERMO_PARTNER_ENCRYPTION_KEY", "")
+# CA certificates that partners' HTTPS certificates are verified against (empty: the system's).
+PALERMO_PARTNER_CA_BUNDLE = env_str("PALERMO_PARTNER_CA_BUNDLE", "")
+# Plain-HTTP partner addresses, for a demo or a test on one machine only. Never in production.
+PALERMO_PARTNER_INSECURE_ALLOW_HTTP = env_bool("PALERMO_PARTNER_INSECURE_ALLOW_HTTP", False)
+# The organisation that receives referrals from partners that have none of their own (public id
+# or exact name).
+PALERMO_PARTNER_RECEIVING_ORGANISATION = env_str("PALERMO_PARTNER_RECEIVING_ORGANISATION", "")
+# Packages older than this, or dated further ahead than the skew, are refused.
+PALERMO_PARTNER_MAX_AGE_SECONDS = env_int("PALERMO_PARTNER_MAX_AGE_SECONDS", 600)
+PALERMO_PARTNER_MAX_SKEW_SECONDS = env_int("PALERMO_PARTNER_MAX_SKEW_SECONDS", 120)

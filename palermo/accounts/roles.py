@@ -53,6 +53,7 @@ class Perm(StrEnum):
     CONTACT_ESCALATE = "contact.escalate"
     INTAKE_STATISTICS = "intake.statistics"
     CHANNEL_MANAGE = "channel.manage"
+    CAMPAIGN_MANAGE = "campaign.manage"
     # identification and consent
     SCREENING_CONDUCT = "screening.conduct"
     SCREENING_REVIEW = "screening.review"
@@ -60,6 +61,16 @@ class Perm(StrEnum):
     CONSENT_OVERRIDE = "consent.override"
     # safe travel
     TRAVEL_ALERT_VIEW = "travel_alert.view"
+    # referral mechanism
+    CASE_VIEW = "case.view"
+    CASE_OPEN = "case.open"
+    CASE_EDIT = "case.edit"
+    CASE_DECIDE = "case.decide"
+    CASE_CLOSE = "case.close"
+    REFERRAL_SEND = "referral.send"
+    REFERRAL_RESPOND = "referral.respond"
+    DIRECTORY_MANAGE = "directory.manage"
+    PARTNER_MANAGE = "partner.manage"
 
 
 class FieldGroup(StrEnum):
@@ -88,28 +99,68 @@ _SCREENING = frozenset({Perm.SCREENING_CONDUCT, Perm.CONSENT_RECORD})
 _HOTLINE = frozenset(
     {Perm.CONTACT_VIEW, Perm.CONTACT_CREATE, Perm.CONTACT_ESCALATE, Perm.TRAVEL_ALERT_VIEW}
 )
+# Opening a case is referring a person into the national referral mechanism.
+_REFERRING = frozenset({Perm.CASE_VIEW, Perm.CASE_OPEN, Perm.REFERRAL_SEND})
+_CASE_MANAGEMENT = _REFERRING | {
+    Perm.CASE_EDIT,
+    Perm.CASE_CLOSE,
+    Perm.REFERRAL_RESPOND,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.HOTLINE_OPERATOR: _CASEWORK | _SCREENING | _HOTLINE | {Perm.INTAKE_STATISTICS},
-    Role.FIRST_RESPONDER: _CASEWORK | _SCREENING | {Perm.CONTACT_CREATE},
-    Role.CASE_WORKER: _CASEWORK | _SCREENING | {Perm.CONTACT_VIEW},
+    Role.HOTLINE_OPERATOR: _CASEWORK
+    | _SCREENING
+    | _HOTLINE
+    | _REFERRING
+    | {Perm.INTAKE_STATISTICS},
+    Role.FIRST_RESPONDER: _CASEWORK | _SCREENING | _REFERRING | {Perm.CONTACT_CREATE},
+    Role.CASE_WORKER: _CASEWORK | _SCREENING | _CASE_MANAGEMENT | {Perm.CONTACT_VIEW},
     Role.SUPERVISOR: _CASEWORK
     | _SCREENING
     | _HOTLINE
+    | _CASE_MANAGEMENT
     | {
         Perm.AUDIT_VIEW,
         Perm.SCREENING_REVIEW,
         Perm.CONSENT_OVERRIDE,
         Perm.INTAKE_STATISTICS,
+        Perm.CAMPAIGN_MANAGE,
     },
-    Role.SERVICE_PROVIDER: frozenset({Perm.PERSON_VIEW}),
-    Role.COMPETENT_AUTHORITY: frozenset({Perm.PERSON_VIEW, Perm.SCREENING_REVIEW}),
-    Role.INVESTIGATOR: frozenset({Perm.PERSON_VIEW}),
+    # A provider sees a case only through a referral to it; it records the help it gives, may
+    # refer on, and keeps its own services in the directory.
+    Role.SERVICE_PROVIDER: frozenset(
+        {
+            Perm.PERSON_VIEW,
+            Perm.CASE_VIEW,
+            Perm.CASE_EDIT,
+            Perm.REFERRAL_SEND,
+            Perm.REFERRAL_RESPOND,
+            Perm.DIRECTORY_MANAGE,
+        }
+    ),
+    Role.COMPETENT_AUTHORITY: frozenset(
+        {
+            Perm.PERSON_VIEW,
+            Perm.SCREENING_REVIEW,
+            Perm.CASE_VIEW,
+            Perm.CASE_DECIDE,
+            Perm.REFERRAL_RESPOND,
+        }
+    ),
+    Role.INVESTIGATOR: frozenset({Perm.PERSON_VIEW, Perm.CASE_VIEW, Perm.REFERRAL_RESPOND}),
     Role.NATIONAL_COORDINATOR: frozenset({Perm.AUDIT_VIEW, Perm.INTAKE_STATISTICS}),
     Role.RESEARCHER: frozenset(),
     Role.PROGRAMME_OFFICER: frozenset({Perm.PERSON_VIEW}),
     Role.ADMINISTRATOR: frozenset(
-        {Perm.AUDIT_VIEW, Perm.ORGANISATION_MANAGE, Perm.TOKEN_MANAGE, Perm.CHANNEL_MANAGE}
+        {
+            Perm.AUDIT_VIEW,
+            Perm.ORGANISATION_MANAGE,
+            Perm.TOKEN_MANAGE,
+            Perm.CHANNEL_MANAGE,
+            Perm.CAMPAIGN_MANAGE,
+            Perm.DIRECTORY_MANAGE,
+            Perm.PARTNER_MANAGE,
+        }
     ),
 }
 

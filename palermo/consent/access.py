@@ -32,6 +32,7 @@ from .rules import (
     Permission,
     is_child_on,
     permitted_groups,
+    receiver_key,
 )
 
 
@@ -60,9 +61,25 @@ def consent_states(
     rows = (
         ConsentRecord.objects.filter(person_id__in=ids)
         .order_by("recorded_at", "id")
-        .values_list("person_id", "purpose", "decision", "given_by", "organisation_id")
+        .values_list(
+            "person_id",
+            "purpose",
+            "decision",
+            "given_by",
+            "organisation_id",
+            "partner_id",
+            "external_receiver",
+        )
     )
-    for order, (person_id, purpose, decision, given_by, organisation_id) in enumerate(rows):
+    for order, (
+        person_id,
+        purpose,
+        decision,
+        given_by,
+        organisation_id,
+        partner_id,
+        external,
+    ) in enumerate(rows):
         entries[person_id].append(
             ConsentEntry(
                 purpose=ConsentPurpose(purpose),
@@ -70,6 +87,7 @@ def consent_states(
                 given_by=GivenBy(given_by),
                 organisation_id=organisation_id,
                 order=order,
+                receiver=receiver_key(partner_id=partner_id, external_name=external),
             )
         )
     bases: dict[int, list[LegalBasisEntry]] = {pk: [] for pk in ids}

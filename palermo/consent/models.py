@@ -82,6 +82,16 @@ class ConsentRecord(models.Model):
         on_delete=models.PROTECT,
         related_name="consents_naming",
     )
+    # A referral to a receiver that is not an organisation of this deployment: a trusted
+    # partner deployment abroad, or an organisation outside Palermo named in words.
+    partner = models.ForeignKey(
+        "partners.PartnerDeployment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents_naming",
+    )
+    external_receiver = models.CharField(max_length=200, blank=True)
     language = models.CharField(_("language of the explanation"), max_length=3)
     guardian_name = EncryptedTextField(_("guardian's name"), null=True, blank=True)
     decided_by = EncryptedTextField(_("who took the best-interest decision"), null=True, blank=True)

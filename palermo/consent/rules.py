@@ -149,6 +149,8 @@ class ConsentEntry:
     given_by: GivenBy
     organisation_id: int | None = None  # for a referral: the organisation named
     order: int = 0
+    # For a referral to a receiver outside this deployment: `receiver_key(...)`; "" otherwise.
+    receiver: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class ConsentState:
         return any(e.given_by == GivenBy.BEST_INTEREST for e in self.entries)
 
     def effective(
-        self, purpose: ConsentPurpose, organisation_id: int | None = None
+        self, purpose: ConsentPurpose, organisation_id: int | None = None, receiver: str = ""
     ) -> ConsentEntry | None:
         """The decision in force for a purpose (and, for a referral, an organisation).
 
@@ -189,7 +191,10 @@ class ConsentState:
             e
             for e in self.entries
             if e.purpose == purpose
-            and (purpose != ConsentPurpose.REFERRAL or e.organisation_id == organisation_id)
+            and (
+                purpose != ConsentPurpose.REFERRAL
+                or (e.organisation_id == organisation_id and e.receiver == receiver)
+            )
         ]
         if not relevant:
             return None
@@ -265,18 +270,30 @@ def is_child_on(birthdate: datetime.date | None, today: datetime.date) -> bool |
     return years < ADULT_AGE
 
 
+def receiver_key(*, partner_id: int | None = None, external_name: str = "") -> str:
+    """How a referral consent names a receiver that is not an organisation of this deployment:
+    a partner deployment by its id, an outside organisation by its name (case-insensitive)."""
+    if partner_id is not None:
+        return f"partner:{partner_id}"
+    if external_name.strip():
+        return "external:" + " ".join(external_name.split()).casefold()
+    return ""
+
+
 def current_decisions(
     entries: Iterable[ConsentEntry], *, is_child: bool | None
-) -> dict[tuple[ConsentPurpose, int | None], ConsentEntry]:
-    """The decision in force per (purpose, organisation named), for showing a summary."""
+) -> dict[tuple[ConsentPurpose, int | None, str], ConsentEntry]:
+    """The decision in force per (purpose, organisation or receiver named), for a summary."""
     state = ConsentState(entries=tuple(entries), is_child=is_child)
     keys = {
-        (e.purpose, e.organisation_id if e.purpose == ConsentPurpose.REFERRAL else None)
+        (e.purpose, e.organisation_id, e.receiver)
+        if e.purpose == ConsentPurpose.REFERRAL
+        else (e.purpose, None, "")
         for e in state.entries
     }
-    result: dict[tuple[ConsentPurpose, int | None], ConsentEntry] = {}
-    for purpose, organisation_id in keys:
-        entry = state.effective(purpose, organisation_id)
+    result: dict[tuple[ConsentPurpose, int | None, str], ConsentEntry] = {}
+    for purpose, organisation_id, receiver in keys:
+        entry = state.effective(purpose, organisation_id, receiver)
         if entry is not None:
-            result[(purpose, organisation_id)] = entry
+            result[(purpose, organisation_id, receiver)] = entry
     return result

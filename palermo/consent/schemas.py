@@ -30,7 +30,17 @@ class ConsentIn(Schema):
         description='Purpose → "given" or "refused"; leave out purposes not asked.'
     )
     referral_organisation: StrictStr | None = Field(
-        None, max_length=36, description="Public id of the organisation named, for a referral."
+        None,
+        max_length=44,
+        description=(
+            "For a referral: the public id of the organisation named, or "
+            '"partner:<public id>" for a trusted partner deployment abroad.'
+        ),
+    )
+    referral_external: StrictStr | None = Field(
+        None,
+        max_length=200,
+        description="For a referral to an organisation outside Palermo: its name (instead).",
     )
     guardian_name: StrictStr | None = Field(None, max_length=MAX_NAME)
     decided_by: StrictStr | None = Field(
@@ -52,7 +62,14 @@ class WithdrawalIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     purpose: ConsentPurpose
-    organisation: StrictStr | None = Field(None, max_length=36, description="For a referral.")
+    organisation: StrictStr | None = Field(
+        None,
+        max_length=44,
+        description='For a referral: the organisation\'s public id or "partner:<public id>".',
+    )
+    external_receiver: StrictStr | None = Field(
+        None, max_length=200, description="For a referral to an organisation outside Palermo."
+    )
     given_by: GivenBy
     language: StrictStr = Field(max_length=3)
     reason: StrictStr | None = Field(None, max_length=MAX_REASON)
@@ -90,6 +107,9 @@ class ConsentRowOut(BaseModel):
     purpose: str
     organisation: str | None
     organisation_name: str | None
+    partner: str | None = None
+    partner_name: str | None = None
+    external_receiver: str | None = None
     decision: str | None = Field(description="given, refused, withdrawn; null: not recorded")
     given_by: str | None
     recorded_at: datetime.datetime | None

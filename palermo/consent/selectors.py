@@ -19,6 +19,7 @@ from palermo.accounts.actors import Actor
 from palermo.accounts.models import Organisation
 from palermo.accounts.roles import Perm
 from palermo.audit.services import audit_read
+from palermo.partners.models import PartnerDeployment
 from palermo.people.models import Person
 
 from .access import consent_state, permission_for, person_for_consent
@@ -37,6 +38,7 @@ from .rules import (
     GivenBy,
     Permission,
     current_decisions,
+    receiver_key,
 )
 
 
@@ -49,6 +51,17 @@ class SummaryRow:
     decision: Decision | None
     given_by: GivenBy | None
     recorded_at: datetime.datetime | None
+    # A referral to a partner deployment abroad, or to an organisation outside Palermo.
+    partner: PartnerDeployment | None = None
+    external_receiver: str = ""
+
+    @property
+    def receiver_name(self) -> str:
+        if self.organisation is not None:
+            return self.organisation.name
+        if self.partner is not None:
+            return self.partner.name
+        return self.external_receiver
 
     @property
     def purpose_label(self) -> Any:
@@ -67,6 +80,9 @@ class SummaryRow:
             "purpose": str(self.purpose),
             "organisation": str(self.organisation.public_id) if self.organisation else None,
             "organisation_name": self.organisation.name if self.organisation else None,
+            "partner": str(self.partner.public_id) if self.partner else None,
+            "partner_name": self.partner.name if self.partner else None,
+            "external_receiver": self.external_receiver or None,
             "decision": str(self.decision) if self.decision else None,
             "given_by": str(self.given_by) if self.given_by else None,
             "recorded_at": self.recorded_at,
@@ -96,8 +112,17 @@ def consent_summary(*, actor: Actor, person: Person) -> ConsentSummary:
     state = consent_state(person)
     records = list(
         ConsentRecord.objects.filter(person=person)
-        .select_related("organisation")
-        .only("purpose", "decision", "given_by", "organisation", "recorded_at", "person")
+        .select_related("organisation", "partner")
+        .only(
+            "purpose",
+            "decision",
+            "given_by",
+            "organisation",
+            "partner",
+            "external_receiver",
+            "recorded_at",
+            "person",
+        )
         .order_by("recorded_at", "id")
     )
     entries = [
@@ -107,6 +132,7 @@ def consent_summary(*, actor: Actor, person: Person) -> ConsentSummary:
             GivenBy(r.given_by),
             r.organisation_id,
             order,
+            receiver_key(partner_id=r.partner_id, external_name=r.external_receiver),
         )
         for order, r in enumerate(records)
     ]
@@ -129,6 +155,8 @@ def consent_summary(*, actor: Actor, person: Person) -> ConsentSummary:
                     entry.decision,
                     entry.given_by,
                     record.recorded_at,
+                    record.partner,
+                    record.external_receiver,
                 )
             )
     today = timezone.localdate()
@@ -154,6 +182,7 @@ class ConsentPage:
     can_record: bool
     can_override: bool
     organisations: list[Organisation] = field(default_factory=list)
+    partners: list[PartnerDeployment] = field(default_factory=list)
 
 
 def consent_page(*, actor: Actor, public_id: UUID | str) -> ConsentPage:
@@ -170,7 +199,7 @@ def consent_page(*, actor: Actor, public_id: UUID | str) -> ConsentPage:
     show_legal = "legal" in visible
     history = list(
         ConsentRecord.objects.filter(person=person)
-        .select_related("organisation", "recorded_by", "recording_organisation")
+        .select_related("organisation", "partner", "recorded_by", "recording_organisation")
         .order_by("-recorded_at", "-id")
     )
     legal_bases = list(
@@ -206,4 +235,5 @@ def consent_page(*, actor: Actor, public_id: UUID | str) -> ConsentPage:
         can_record=actor.can(Perm.CONSENT_RECORD),
         can_override=actor.can(Perm.CONSENT_OVERRIDE),
         organisations=list(Organisation.objects.filter(is_active=True).order_by("name")),
+        partners=list(PartnerDeployment.objects.filter(active=True).order_by("name")),
     )

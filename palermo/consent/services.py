@@ -23,8 +23,9 @@ from palermo.people.models import Person
 
 from .access import consent_state
 from .models import ConsentRecord, ConsentSource, LegalBasis
-from .rules import ConsentPurpose, Decision, GivenBy
+from .rules import ConsentPurpose, Decision, GivenBy, receiver_key
 from .validation import (
+    ReferralReceiver,
     clean_consent_input,
     clean_legal_basis_input,
     clean_revocation_reason,
@@ -71,9 +72,11 @@ def consent_record(
                 purpose=purpose,
                 decision=decision,
                 given_by=cleaned.given_by,
-                organisation=cleaned.referral_organisation
-                if purpose == ConsentPurpose.REFERRAL
-                else None,
+                **(
+                    _receiver_fields(cleaned.referral_receiver)
+                    if purpose == ConsentPurpose.REFERRAL
+                    else {}
+                ),
                 language=cleaned.language,
                 guardian_name=cleaned.guardian_name,
                 decided_by=cleaned.decided_by,
@@ -98,14 +101,21 @@ def consent_record(
             "decisions": {str(p): str(d) for p, d in sorted(cleaned.decisions.items())},
             "given_by": str(cleaned.given_by),
             "language": cleaned.language,
-            "referral_organisation": str(cleaned.referral_organisation.public_id)
-            if cleaned.referral_organisation
-            else None,
+            "referral_organisation": cleaned.referral_receiver.audit_label(),
             "source": str(source),
             "records": [str(r.public_id) for r in records],
         },
     )
     return records
+
+
+def _receiver_fields(receiver: ReferralReceiver) -> dict[str, Any]:
+    """The columns that name a referral's receiver on a consent record."""
+    return {
+        "organisation": receiver.organisation,
+        "partner": receiver.partner,
+        "external_receiver": receiver.external,
+    }
 
 
 @transaction.atomic
@@ -118,10 +128,15 @@ def consent_withdraw(*, actor: Actor, person: Person, data: dict[str, Any]) -> C
     organisation = _require(actor, person, Perm.CONSENT_RECORD)
     cleaned = clean_withdrawal_input(data)
     state = consent_state(person)
-    organisation_id = cleaned.organisation.pk if cleaned.organisation else None
-    if cleaned.purpose != ConsentPurpose.REFERRAL:
-        organisation_id = None
-    current = state.effective(cleaned.purpose, organisation_id)
+    organisation_id: int | None = None
+    receiver = ""
+    if cleaned.purpose == ConsentPurpose.REFERRAL:
+        named = cleaned.receiver
+        organisation_id = named.organisation.pk if named.organisation else None
+        receiver = receiver_key(
+            partner_id=named.partner.pk if named.partner else None, external_name=named.external
+        )
+    current = state.effective(cleaned.purpose, organisation_id, receiver)
     if current is None or current.decision != Decision.GIVEN:
         raise invalid({"purpose": [_("There is no consent in force for this purpose.")]})
     if (
@@ -144,7 +159,9 @@ def consent_withdraw(*, actor: Actor, person: Person, data: dict[str, Any]) -> C
         purpose=cleaned.purpose,
         decision=Decision.WITHDRAWN,
         given_by=cleaned.given_by,
-        organisation=cleaned.organisation if cleaned.purpose == ConsentPurpose.REFERRAL else None,
+        **(
+            _receiver_fields(cleaned.receiver) if cleaned.purpose == ConsentPurpose.REFERRAL else {}
+        ),
         language=cleaned.language,
         reason=cleaned.reason,
         source=ConsentSource.PERSON_PAGE,

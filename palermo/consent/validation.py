@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from palermo.accounts.models import Organisation
 from palermo.errors import invalid
+from palermo.partners.models import PartnerDeployment
 
 from .models import LegalBasisKind
 from .rules import LEGAL_BASIS_PURPOSES, ConsentPurpose, Decision, GivenBy
@@ -74,6 +75,62 @@ def clean_choice(value: Any, allowed: tuple[str, ...] | list[str]) -> str:
     return value
 
 
+PARTNER_PREFIX = "partner:"
+MAX_EXTERNAL_NAME = 200
+
+
+@dataclass(frozen=True)
+class ReferralReceiver:
+    """Who a referral consent names: one organisation of this deployment, one trusted partner
+    deployment abroad, or one organisation outside Palermo named in words."""
+
+    organisation: Organisation | None = None
+    partner: PartnerDeployment | None = None
+    external: str = ""
+
+    @property
+    def named(self) -> bool:
+        return self.organisation is not None or self.partner is not None or bool(self.external)
+
+    def audit_label(self) -> str | None:
+        if self.organisation is not None:
+            return str(self.organisation.public_id)
+        if self.partner is not None:
+            return PARTNER_PREFIX + str(self.partner.public_id)
+        return "external" if self.external else None
+
+
+def clean_partner(value: str) -> PartnerDeployment:
+    message = _("Choose a partner deployment from the list.")
+    try:
+        key = UUID(value[len(PARTNER_PREFIX) :].strip()[:36])
+    except ValueError as exc:
+        raise Refused(message) from exc
+    partner = PartnerDeployment.objects.filter(public_id=key, active=True).first()
+    if partner is None:
+        raise Refused(message)
+    return partner
+
+
+def clean_referral_receiver(choice: Any, external: Any) -> ReferralReceiver:
+    """The receiver a referral consent names: the list's choice (an organisation, or
+    "partner:<id>"), or the name of an organisation outside Palermo; exactly one of the two."""
+    chose = not _empty(choice)
+    wrote = not _empty(external)
+    if chose and wrote:
+        raise Refused(
+            _("Name either an organisation from the list or one outside Palermo, not both.")
+        )
+    if wrote:
+        name = " ".join(clean_text(external, MAX_EXTERNAL_NAME).split())
+        return ReferralReceiver(external=name)
+    if not chose:
+        raise Refused(_("Name the organisation the person would be referred to."))
+    if isinstance(choice, str) and choice.strip().startswith(PARTNER_PREFIX):
+        return ReferralReceiver(partner=clean_partner(choice.strip()))
+    return ReferralReceiver(organisation=clean_organisation(choice))
+
+
 def clean_organisation(value: Any) -> Organisation:
     message = _("Choose an organisation of the coalition.")
     if not isinstance(value, str):
@@ -97,7 +154,7 @@ class ConsentInput:
     language: str
     given_by: GivenBy
     decisions: dict[ConsentPurpose, Decision]
-    referral_organisation: Organisation | None
+    referral_receiver: ReferralReceiver
     guardian_name: str | None
     decided_by: str | None
     reason: str | None
@@ -115,6 +172,7 @@ def clean_consent_input(data: dict[str, Any], *, is_child: bool | None) -> Conse
         "given_by",
         "decisions",
         "referral_organisation",
+        "referral_external",
         "guardian_name",
         "decided_by",
         "reason",
@@ -156,16 +214,17 @@ def clean_consent_input(data: dict[str, Any], *, is_child: bool | None) -> Conse
     ):
         errors["decisions"] = [_("Record a decision for at least one purpose.")]
 
-    referral_organisation = None
-    if ConsentPurpose.REFERRAL in decisions:
-        if _empty(data.get("referral_organisation")):
-            errors["referral_organisation"] = [
-                _("Name the organisation the person would be referred to.")
-            ]
-        else:
-            referral_organisation = field("referral_organisation", clean_organisation)
-    elif not _empty(data.get("referral_organisation")):
-        field("referral_organisation", clean_organisation)
+    referral_receiver = ReferralReceiver()
+    named = not _empty(data.get("referral_organisation")) or not _empty(
+        data.get("referral_external")
+    )
+    if ConsentPurpose.REFERRAL in decisions or named:
+        try:
+            referral_receiver = clean_referral_receiver(
+                data.get("referral_organisation"), data.get("referral_external")
+            )
+        except Refused as refused:
+            errors["referral_organisation"] = [refused.message]
 
     guardian_name = decided_by = reason = None
     if not _empty(data.get("guardian_name")):
@@ -191,7 +250,7 @@ def clean_consent_input(data: dict[str, Any], *, is_child: bool | None) -> Conse
         language=language,
         given_by=GivenBy(given_by),
         decisions=decisions,
-        referral_organisation=referral_organisation,
+        referral_receiver=referral_receiver,
         guardian_name=guardian_name if given_by == GivenBy.GUARDIAN else None,
         decided_by=decided_by if given_by == GivenBy.BEST_INTEREST else None,
         reason=reason,
@@ -201,16 +260,20 @@ def clean_consent_input(data: dict[str, Any], *, is_child: bool | None) -> Conse
 @dataclass(frozen=True)
 class WithdrawalInput:
     purpose: ConsentPurpose
-    organisation: Organisation | None
+    receiver: ReferralReceiver
     given_by: GivenBy
     language: str
     reason: str | None
+
+    @property
+    def organisation(self) -> Organisation | None:
+        return self.receiver.organisation
 
 
 def clean_withdrawal_input(data: dict[str, Any]) -> WithdrawalInput:
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
-    allowed = {"purpose", "organisation", "given_by", "language", "reason"}
+    allowed = {"purpose", "organisation", "external_receiver", "given_by", "language", "reason"}
     for name in sorted(set(data) - allowed):
         errors[name] = [_("This field is not accepted here.")]
     cleaners = {
@@ -223,10 +286,13 @@ def clean_withdrawal_input(data: dict[str, Any]) -> WithdrawalInput:
             values[name] = clean(data.get(name))
         except Refused as refused:
             errors[name] = [refused.message]
-    organisation = None
-    if values.get("purpose") == ConsentPurpose.REFERRAL or not _empty(data.get("organisation")):
+    receiver = ReferralReceiver()
+    named = not _empty(data.get("organisation")) or not _empty(data.get("external_receiver"))
+    if values.get("purpose") == ConsentPurpose.REFERRAL or named:
         try:
-            organisation = clean_organisation(data.get("organisation"))
+            receiver = clean_referral_receiver(
+                data.get("organisation"), data.get("external_receiver")
+            )
         except Refused as refused:
             errors["organisation"] = [refused.message]
     reason = None
@@ -239,7 +305,7 @@ def clean_withdrawal_input(data: dict[str, Any]) -> WithdrawalInput:
         raise invalid(errors)
     return WithdrawalInput(
         purpose=ConsentPurpose(values["purpose"]),
-        organisation=organisation,
+        receiver=receiver,
         given_by=GivenBy(values["given_by"]),
         language=values["language"],
         reason=reason,

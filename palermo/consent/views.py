@@ -81,6 +81,7 @@ def _default_language(request: HttpRequest, person_language: str) -> str:
 def _record_form_values(request: HttpRequest) -> dict[str, Any]:
     data: dict[str, Any] = {name: request.POST.get(name, "") for name in _FORM_FIELDS}
     data["referral_organisation"] = request.POST.get("referral_organisation", "")
+    data["referral_external"] = request.POST.get("referral_external", "")
     data["decisions"] = {str(p): request.POST.get(f"decision_{p}", "") for p in ConsentPurpose}
     return data
 
@@ -189,7 +190,14 @@ def consent_withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
         raise _page_error(exc) from exc
     data = {
         name: request.POST.get(name, "")
-        for name in ("purpose", "organisation", "given_by", "language", "reason")
+        for name in (
+            "purpose",
+            "organisation",
+            "external_receiver",
+            "given_by",
+            "language",
+            "reason",
+        )
     }
     try:
         services.consent_withdraw(actor=actor, person=person, data=data)

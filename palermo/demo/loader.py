@@ -18,8 +18,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,7 +26,7 @@ from typing import Any, TextIO
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.db.models import DateTimeField, ProtectedError
+from django.db.models import ProtectedError
 from django.utils import timezone, translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -43,8 +42,9 @@ from palermo.people.models import Person
 from palermo.vault.ciphers import VaultError
 from palermo.vault.keys import index_key, keyring
 
+from .bulk import BulkWriter
 from .catalogue import DEMO_EMAIL_DOMAIN, ORGANISATIONS, USERS, DemoUser
-from .persons import PersonGenerator, valid_fixed_line
+from .persons import CHUNK, PersonGenerator, valid_fixed_line
 
 DEFAULT_SEED = 2000  # the year of the Palermo Protocol
 SIZES = {"small": 300, "large": 100_000}
@@ -122,6 +122,19 @@ class DemoError(Exception):
     """The demo data cannot be loaded as asked; the message says why and what to do."""
 
 
+def parse_cases(value: str | int | None) -> int:
+    """A whole number of generated cases (0: none)."""
+    if value in (None, ""):
+        return 0
+    try:
+        cases = int(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise DemoError(f"--cases must be a number, not {value!r}.") from None
+    if cases < 0:
+        raise DemoError("--cases cannot be negative.")
+    return cases
+
+
 def parse_size(value: str) -> int:
     """'small', 'large' or a whole number of persons."""
     if value in SIZES:
@@ -181,6 +194,7 @@ class LoadResult:
     organisations: int
     users: int
     logins: list[Login]
+    cases: int = 0
     already_loaded: bool = False
     seconds: float = 0.0
     by_citizenship: dict[str, int] = field(default_factory=dict)
@@ -254,6 +268,10 @@ def format_logins(logins: Iterable[Login], seed: int) -> str:
             "",
             *lines,
             "",
+            "Safe Travel (/travel/, or SMS to a demo channel): demo traveller Mariana Lungu,",
+            "phone +37369100204 (all demo travellers alike): PIN 246810, duress PIN 975312 (the",
+            "duress PIN looks like the PIN but raises a silent alert to the hotline).",
+            "",
             "Add the TOTP secret to an authenticator app (time-based, 6 digits, 30 s). Anyone who",
             "knows the seed can derive these logins: never load demo data next to real data.",
         ]
@@ -271,23 +289,6 @@ def write_logins(text: str, path: Path | None = None) -> Path:
     return path
 
 
-@contextmanager
-def _registration_times_kept() -> Iterator[None]:
-    """Let bulk_create keep the given `Person.created_at` instead of stamping now.
-
-    The field is auto_now_add; demo registrations are spread over three years so lists and
-    statistics look lived-in. (bulk_update afterwards would cost a third of the load time.)
-    Process-wide while it lasts: this runs in a management command, one thread.
-    """
-    created_at = Person._meta.get_field("created_at")
-    assert isinstance(created_at, DateTimeField)  # noqa: S101 - the model says so
-    created_at.auto_now_add = False
-    try:
-        yield
-    finally:
-        created_at.auto_now_add = True
-
-
 # Modules of later apps that add their own demo records (contacts, screenings, trips …).
 # Each has `load_demo(context) -> dict[str, int]` (counts) and `reset_demo() -> None`, which
 # must remove its rows before the demo persons they point at are deleted.
@@ -296,6 +297,11 @@ DEMO_EXTENSIONS = (
     "palermo.intake.demo",
     "palermo.screening.demo",
     "palermo.safetravel.demo",
+    "palermo.directory.demo",
+    "palermo.cases.demo",
+    "palermo.casefile.demo",
+    "palermo.referrals.demo",
+    "palermo.partners.demo",
 )
 
 
@@ -341,10 +347,16 @@ class DemoLoader:
 
     # --- the whole job -----------------------------------------------------------------------
 
-    def load(self, size: int, *, reset: bool = False) -> LoadResult:
-        """Load `size` persons, or do nothing if exactly this load is already there.
+    def load(
+        self, size: int, *, reset: bool = False, cases: int = 0, resume: bool = False
+    ) -> LoadResult:
+        """Load `size` persons (and `cases` generated cases), or do nothing if exactly this
+        load is already there.
 
-        Demo persons already present with another seed or size are refused unless `reset`.
+        Demo persons already present with another seed or size are refused unless `reset`, or
+        `resume`: an interrupted load of the same seed continues where it stopped (persons
+        and generated cases are written a transaction per chunk, in order), and a finished
+        load of the same seed and size gets the generated cases it lacks.
         """
         started = time.monotonic()
         try:
@@ -352,38 +364,58 @@ class DemoLoader:
         except VaultError as exc:
             raise DemoError(str(exc)) from exc
         existing = demo_persons_count()
+        last = AuditEvent.objects.filter(action=LOAD_ACTION).order_by("-sequence").first()
+        loaded = dict(last.details) if last is not None else {}
+        finished_before = False
         if existing and not reset:
-            last = AuditEvent.objects.filter(action=LOAD_ACTION).order_by("-sequence").first()
-            loaded = dict(last.details) if last is not None else {}
-            if loaded.get("seed") == self.seed and loaded.get("persons") == existing == size:
+            same = loaded.get("seed") == self.seed and loaded.get("persons") == existing == size
+            if same and int(loaded.get("cases", 0)) == cases and not resume:
                 return LoadResult(
                     seed=self.seed,
                     persons=existing,
                     organisations=len(ORGANISATIONS),
                     users=len(USERS),
                     logins=logins_for(self.seed),
+                    cases=cases,
                     already_loaded=True,
                 )
-            described = f"{existing} persons" + (
-                f", seed {loaded['seed']}" if "seed" in loaded else ""
-            )
-            raise DemoError(
-                f"Demo data is already loaded ({described}). Run again with --reset to delete "
-                "the demo persons and load afresh."
-            )
+            if not resume:
+                described = f"{existing} persons" + (
+                    f", seed {loaded['seed']}" if "seed" in loaded else ""
+                )
+                raise DemoError(
+                    f"Demo data is already loaded ({described}). Run again with --reset to "
+                    "delete the demo persons and load afresh, or with --resume to continue an "
+                    "interrupted load of the same seed."
+                )
+            self.check_resumable(existing, size)
+            finished_before = same  # the other apps' demo records are there already
         self.check_usernames()
         if reset:
             self.reset()
+            existing = 0
         with transaction.atomic():
             organisations = self.load_organisations()
             users = self.load_users(organisations)
-        by_citizenship = self.load_persons(size, organisations, users)
-        extensions = {
-            name: extension.load_demo(
-                DemoContext(self.seed, size, organisations, users, self.progress)
-            )
-            for name, extension in demo_extensions()
-        }
+        by_citizenship = self.load_persons(size, organisations, users, skip=existing)
+        case_counts: dict[str, int] = {}
+        if cases:
+            from .cases_bulk import load_cases
+
+            try:
+                case_counts = load_cases(self.seed, cases, organisations, size, self.progress)
+            except ValueError as exc:
+                raise DemoError(str(exc)) from exc
+        extensions = (
+            {}
+            if finished_before
+            else {
+                name: extension.load_demo(
+                    DemoContext(self.seed, size, organisations, users, self.progress)
+                )
+                for name, extension in demo_extensions()
+            }
+        )
         seconds = round(time.monotonic() - started, 1)
         # Bulk-created persons get no `person.create` event each: this one event records the
         # load, with counts, so the audit log still says where these rows came from.
@@ -394,11 +426,14 @@ class DemoLoader:
             details={
                 "seed": self.seed,
                 "persons": size,
+                "cases": cases,
+                "generated_rows": case_counts,
                 "organisations": len(organisations),
                 "users": len(users),
                 "persons_by_citizenship": by_citizenship,
                 "extensions": extensions,
                 "seconds": seconds,
+                "resumed": bool(resume and existing),
             },
         )
         return LoadResult(
@@ -407,15 +442,41 @@ class DemoLoader:
             organisations=len(organisations),
             users=len(users),
             logins=logins_for(self.seed),
+            cases=cases,
             seconds=seconds,
             by_citizenship=by_citizenship,
         )
+
+    def check_resumable(self, existing: int, size: int) -> None:
+        """The persons there are the first `existing` persons of this seed's load of `size`."""
+        if existing > size or (existing < size and existing % CHUNK):
+            raise DemoError(
+                f"{existing} demo persons are loaded, which is not where a load of {size} "
+                "persons stops: run again with --reset."
+            )
+        first = (
+            Person.objects.filter(owner_organisation__in=demo_organisations())
+            .order_by("pk")
+            .only("first_name", "second_name")
+            .first()
+        )
+        expected = PersonGenerator(self.seed).chunk(0, 1)[0].values
+        if first is None or (first.first_name, first.second_name) != (
+            expected["first_name"],
+            expected["second_name"],
+        ):
+            raise DemoError(
+                "The demo persons loaded were made with another seed: run again with --reset."
+            )
 
     def reset(self, batch: int = 5000) -> int:
         """Delete the demo persons, in batches; return how many. Users and organisations stay
         (the audit log refers to them); loading resets them to their seeded state."""
         for _name, extension in reversed(demo_extensions()):
             extension.reset_demo()
+        from .cases_bulk import reset_cases
+
+        reset_cases(demo_organisations(), self.progress)  # generated cases (--cases)
         queryset = Person.objects.filter(owner_organisation__in=demo_organisations())
         deleted = 0
         bar = self._bar(queryset.count(), "Deleting")
@@ -513,35 +574,58 @@ class DemoLoader:
     # --- persons -----------------------------------------------------------------------------
 
     def load_persons(
-        self, size: int, organisations: dict[str, Organisation], users: dict[str, User]
+        self,
+        size: int,
+        organisations: dict[str, Organisation],
+        users: dict[str, User],
+        skip: int = 0,
     ) -> dict[str, int]:
-        """Insert `size` persons, a transaction per chunk; return counts by citizenship."""
+        """Insert `size` persons, a transaction per chunk; return counts by citizenship.
+
+        The first `skip` persons (whole chunks) are there already (a resumed load). Rows go
+        through `BulkWriter`: COPY on PostgreSQL, with ids reserved per chunk so the
+        assignments are written without reading anything back.
+        """
         generator = PersonGenerator(self.seed)
         through = Person.assigned_users.through
+        writer = BulkWriter()
         by_citizenship: Counter[str] = Counter()
         now = timezone.now()
         with self._bar(size, "Persons") as bar:
-            for chunk in generator.chunks(size):
+            for index, chunk in enumerate(generator.chunks(size)):
+                by_citizenship.update(
+                    c for item in chunk for c in (item.values["citizenship"] or ["none"])
+                )
+                if index * CHUNK + len(chunk) <= skip:
+                    bar.update(len(chunk))
+                    continue
                 rows = []
                 for item in chunk:
                     owner = organisations[item.owner]
-                    row = Person(
-                        owner_organisation=owner,
-                        created_by=users.get(item.created_by) if item.created_by else None,
-                        created_at=now - datetime.timedelta(seconds=item.registered_seconds_ago),
-                        **item.values,
-                        **person_blind_indexes(item.values, owner.country),
+                    created_by = users.get(item.created_by) if item.created_by else None
+                    created_at = now - datetime.timedelta(seconds=item.registered_seconds_ago)
+                    rows.append(
+                        {
+                            "owner_organisation_id": owner.pk,
+                            "created_by_id": created_by.pk if created_by else None,
+                            "created_at": created_at,
+                            **item.values,
+                            **person_blind_indexes(item.values, owner.country),
+                        }
                     )
-                    rows.append(row)
-                    by_citizenship.update(item.values["citizenship"] or ["none"])
-                with transaction.atomic(), _registration_times_kept():
-                    Person.objects.bulk_create(rows)
-                    through.objects.bulk_create(
-                        [
-                            through(person_id=row.pk, user_id=users[username].pk)
-                            for row, item in zip(rows, chunk, strict=True)
-                            for username in item.assigned
-                        ]
-                    )
+                with transaction.atomic():
+                    for row, pk in zip(rows, writer.reserve_ids(Person, len(rows)), strict=True):
+                        row["id"] = pk
+                    writer.insert(Person, rows)
+                    links = [
+                        {"person_id": row["id"], "user_id": users[username].pk}
+                        for row, item in zip(rows, chunk, strict=True)
+                        for username in item.assigned
+                    ]
+                    for link, pk in zip(
+                        links, writer.reserve_ids(through, len(links)), strict=True
+                    ):
+                        link["id"] = pk
+                    writer.insert(through, links)
                 bar.update(len(chunk))
         return dict(sorted(by_citizenship.items()))

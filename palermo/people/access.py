@@ -1,9 +1,11 @@
 """The choke point for Person records: every page and endpoint gets persons through here.
 
-Record access: the owner organisation's members whose role may view persons, and users
-assigned to the person. Anything else is NotFound (404), never a hint that it exists. An
-actor who may see a person but not change it gets Forbidden (403) on a change: it already
-knows the person exists, so the honest answer leaks nothing.
+Record access: the owner organisation's members whose role may view persons, users assigned
+to the person, and the members of an organisation a case of the person is referred to while
+that referral is live (which field groups they see is narrowed in `selectors`). Anything else
+is NotFound (404), never a hint that it exists. An actor who may see a person but not change
+it gets Forbidden (403) on a change: it already knows the person exists, so the honest answer
+leaks nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
@@ -29,9 +31,15 @@ def persons_visible_to(actor: Actor, action: Action = "view") -> QuerySet[Person
         return Person.objects.none()
     if not actor.can(_ACTION_PERMISSION[action]):
         return Person.objects.none()
+    # Imported here: referrals build on cases, which build on people.
+    from palermo.referrals.access import person_referred_to
+
+    assigned = Person.assigned_users.through.objects.filter(
+        person_id=OuterRef("pk"), user_id=actor.user.pk
+    )
     return Person.objects.filter(
-        Q(owner_organisation=actor.organisation) | Q(assigned_users=actor.user)
-    ).distinct()
+        Q(owner_organisation=actor.organisation) | Exists(assigned) | person_referred_to(actor)
+    )
 
 
 def require_permission(actor: Actor, permission: Perm) -> None:

@@ -11,10 +11,11 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q
 
 from palermo.accounts.actors import Actor
-from palermo.accounts.roles import Perm
+from palermo.accounts.roles import FieldGroup, Perm
 from palermo.audit.services import audit_read, audit_record
 from palermo.consent.access import consent_states, permission_for
 from palermo.consent.rules import ConsentState
+from palermo.referrals.access import ReferralGrant, referral_grants
 
 from .access import Action, person_for_actor, persons_visible_to, require_permission
 from .field_groups import DEMOGRAPHIC_FIELDS, PERSON_FIELD_GROUPS, group_of, search_digests
@@ -92,19 +93,38 @@ class PersonView:
         return data
 
 
+ALL_PERSONAL_GROUPS = frozenset(str(g) for g in FieldGroup)
+PERSON_RECORD_GROUPS = frozenset(str(g) for g in PERSON_FIELD_GROUPS)
+
+
 def _field_access(
-    actor: Actor, person: Person, state: ConsentState | None = None
+    actor: Actor,
+    person: Person,
+    state: ConsentState | None = None,
+    grants: dict[int, ReferralGrant] | None = None,
+    universe: frozenset[str] = PERSON_RECORD_GROUPS,
 ) -> tuple[frozenset[str], frozenset[str], str]:
     """The groups shown, the groups consent withholds, and the consent basis (see consent.rules).
 
     The role sets the most an actor may see; the person's consent, or a recorded legal basis,
-    for the actor's purpose narrows it (`palermo.consent.access.permission_for`).
+    for the actor's purpose narrows it (`palermo.consent.access.permission_for`). An
+    organisation that sees the person through a referral sees at most the groups the sender
+    shared; a referral sent on a recorded override is not narrowed by consent.
     """
-    role_groups = actor.field_groups() & frozenset(str(g) for g in PERSON_FIELD_GROUPS)
+    role_groups = actor.field_groups() & universe
     permission = permission_for(actor, person, state)
+    consented = permission.groups
+    if person.owner_organisation_id != actor.organisation_id:
+        if grants is None:
+            grants = referral_grants(actor, [person.pk])
+        grant = grants.get(person.pk)
+        if grant is not None:
+            role_groups &= grant.groups
+            if grant.overridden:
+                consented = role_groups
     return (
-        role_groups & permission.groups,
-        role_groups - permission.groups,
+        role_groups & consented,
+        role_groups - consented,
         str(permission.basis),
     )
 
@@ -116,10 +136,31 @@ def visible_groups(
     return _field_access(actor, person, state)[0]
 
 
+def personal_groups_seen(
+    actor: Actor,
+    person: Person,
+    state: ConsentState | None = None,
+    grants: dict[int, ReferralGrant] | None = None,
+) -> frozenset[str]:
+    """Every personal field group of this person and of their cases the actor may see.
+
+    The rule of `visible_groups` (role ∩ consent for the actor's purpose; through a referral,
+    ∩ the groups it shares, not narrowed by consent when the referral rests on an override)
+    over all six groups: case content lives in health, legal and narrative, which the Person
+    record itself has no fields of. Pass `state` and `grants` loaded for a whole page to keep
+    the number of queries constant.
+    """
+    return _field_access(actor, person, state, grants, ALL_PERSONAL_GROUPS)[0]
+
+
 def _view(
-    actor: Actor, person: Person, state: ConsentState | None, limit: frozenset[str] | None = None
+    actor: Actor,
+    person: Person,
+    state: ConsentState | None,
+    limit: frozenset[str] | None = None,
+    grants: dict[int, ReferralGrant] | None = None,
 ) -> PersonView:
-    shown, withheld, basis = _field_access(actor, person, state)
+    shown, withheld, basis = _field_access(actor, person, state, grants)
     if limit is not None:
         shown, withheld = shown & limit, withheld & limit
     return PersonView(person, shown, consent_withheld=withheld, consent_basis=basis)
@@ -175,7 +216,8 @@ def person_list(
     page = paginator.get_page(page_number)
     persons_shown = list(page.object_list)
     states = consent_states(persons_shown)
-    views = [_view(actor, p, states[p.pk], LIST_FIELD_GROUPS) for p in persons_shown]
+    grants = referral_grants(actor, [p.pk for p in persons_shown])
+    views = [_view(actor, p, states[p.pk], LIST_FIELD_GROUPS, grants) for p in persons_shown]
     _audit_refused(actor, views, listing=True)
     shown = [str(v.public_id) for v in views if v.can_see("identity")]
     if shown:

@@ -4,6 +4,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 PURGE_EVERY = timedelta(hours=6)
+SMS_CONVERSATIONS_EVERY = timedelta(minutes=5)
 
 
 class SafetravelConfig(AppConfig):
@@ -29,4 +30,10 @@ class SafetravelConfig(AppConfig):
         )
         register_periodic(
             "travel-purge", every=PURGE_EVERY, task_path="palermo.safetravel.tasks.purge_trips"
+        )
+        # SMS conversations nobody answered in time (their answers are personal data).
+        register_periodic(
+            "travel-sms-conversations",
+            every=SMS_CONVERSATIONS_EVERY,
+            task_path="palermo.safetravel.tasks.expire_sms_conversations",
         )

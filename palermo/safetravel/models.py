@@ -393,8 +393,10 @@ LADDER_KINDS: tuple[str, ...] = (
     StepKind.CONTACTS_ALERT,
     StepKind.URGENT_ALERT,
 )
-# Steps a traveller must never learn about (pages, export, history).
-HIDDEN_FROM_TRAVELLER: frozenset[str] = frozenset({StepKind.DURESS_ALERT})
+# Steps a traveller must never learn about (pages, export, history, SMS replies): the silent
+# alert, and the all clear — which follows a normal check-in and never a duress one, so that
+# seeing it (or not) would tell anyone holding the traveller's phone which PIN was used.
+HIDDEN_FROM_TRAVELLER: frozenset[str] = frozenset({StepKind.DURESS_ALERT, StepKind.ALL_CLEAR})
 
 
 class StepStatus(models.TextChoices):
@@ -534,10 +536,18 @@ class TripEventKind(models.TextChoices):
     SILENT_ALERT = "silent_alert", _("Silent alert")
 
 
+# Events of the trip's history a traveller must never see, whatever `traveller_visible` says
+# (rows written before the all clear was hidden have it set): see HIDDEN_FROM_TRAVELLER.
+EVENTS_HIDDEN_FROM_TRAVELLER: frozenset[str] = frozenset(
+    {TripEventKind.SILENT_ALERT, TripEventKind.ALL_CLEAR}
+)
+
+
 class TripEvent(models.Model):
     """The trip's history as the service tells it. `details` holds no personal data.
 
-    Events with `traveller_visible=False` (the silent alert) never reach the traveller's pages.
+    Events with `traveller_visible=False` (the silent alert, the all clear) never reach the
+    traveller's pages, export or SMS replies; the hotline and the contacts still have them.
     """
 
     trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="events")
@@ -552,6 +562,54 @@ class TripEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- the SMS conversation --------------------------------------------------------------------
+
+
+class SmsConversation(models.Model):
+    """Where a conversation by text message with one phone number stands (see
+    sms_conversation.py): signing up, the set-up questions of a trip, a deletion waiting to be
+    confirmed, or the language asked for before signing up.
+
+    Found by the blind index of the sender's number, one per number. `state_text` (encrypted
+    JSON) holds the answers given so far, which can name and locate the traveller; the sign-up
+    code is kept as a keyed hash. A conversation lives `SESSION_LIFETIME` after its last
+    message (`expires_at`): an expired one is deleted when next touched and by the purge.
+    """
+
+    bidx_phone = models.CharField(max_length=32, unique=True)
+    traveller = models.ForeignKey(
+        Traveller,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sms_conversations",
+    )
+    step = models.CharField(max_length=12, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    state_text = EncryptedTextField(null=True, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    delete_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"SMS conversation {self.pk} ({self.step or 'idle'})"
+
+    @property
+    def state(self) -> dict[str, Any]:
+        value = json.loads(self.state_text) if self.state_text else {}
+        return value if isinstance(value, dict) else {}
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        self.state_text = json.dumps(value, ensure_ascii=False) if value else None
 
 
 # --- the hotline's queue ---------------------------------------------------------------------

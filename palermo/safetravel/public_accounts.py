@@ -407,6 +407,49 @@ def traveller_create(
 
 
 @transaction.atomic
+def traveller_create_by_sms(
+    *,
+    phone: str,
+    pin: str,
+    duress_pin: str,
+    language: str,
+    time_zone: str,
+    at: datetime.datetime | None = None,
+) -> Traveller:
+    """Open an account for the number an SMS sign-up came from (sms_conversation.py): the
+    number counts as verified because it sent the messages and echoed the code we sent it.
+    ApplicationError(START_OVER) if the number was registered meanwhile."""
+    at = at or timezone.now()
+    errors = pin_rule_problems(pin, duress_pin)
+    if errors:
+        raise invalid(errors)
+    address = Address(VerificationChannel.SMS, clean_phone(phone))
+    traveller = Traveller(
+        phone=address.value,
+        bidx_phone=address.digest,
+        phone_verified_at=at,
+        pin_hash=pins.hash_pin(pin),
+        duress_pin_hash=pins.hash_pin(duress_pin),
+        language=clean_language(language),
+        time_zone=clean_time_zone(time_zone),
+    )
+    try:
+        with transaction.atomic():
+            traveller.save()
+    except IntegrityError as exc:
+        raise ApplicationError(START_OVER, code="start_over") from exc
+    audit_record(
+        actor=services.traveller_actor(traveller),
+        action="traveller.create",
+        object_type="traveller",
+        object_id=str(traveller.public_id),
+        field_groups=[str(FieldGroup.CONTACT)],
+        details={"channel": "sms_conversation"},
+    )
+    return traveller
+
+
+@transaction.atomic
 def traveller_pins_reset(
     *,
     verification: TravellerVerification,
@@ -572,6 +615,25 @@ def duress_signal(
             # services raises this alert itself for duress check-ins and status changes; the
             # same alert for the other uses of the duress PIN (asked of T1 as a public service).
             services._silent_alert(locked, at)
+
+
+@transaction.atomic
+def account_delete(
+    *, traveller: Traveller, pin_kind: str, at: datetime.datetime | None = None
+) -> None:
+    """Delete the account and everything about it, after its PIN (the page and the SMS DELETE).
+
+    Under the duress PIN the running trips are ended as duress (silent alert, no all clear)
+    before the account goes; the hotline keeps its alert. With the normal PIN they end
+    normally (contacts already alerted get the all clear)."""
+    at = at or timezone.now()
+    if pin_kind == services.DURESS:
+        for trip in Trip.objects.filter(
+            traveller=traveller, status__in=[TripStatus.ARMED, TripStatus.PAUSED]
+        ):
+            services.trip_end(traveller=traveller, trip=trip, pin_kind=services.DURESS, at=at)
+    forget_codes(traveller=traveller)
+    services.traveller_delete(traveller=traveller, at=at)
 
 
 # --- TOTP ------------------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from .models import (
     ScheduleKind,
     Traveller,
     Trip,
-    TripEventKind,
     TripStatus,
     TrustedContact,
 )
@@ -740,17 +739,10 @@ def _contact_ladder_words(ladder: rules.Ladder) -> list[dict[str, str]]:
     ]
 
 
-# An all clear follows a normal check-in and not a duress one: the traveller's pages never show
-# it, so that nothing on them tells which PIN was used.
-_HIDDEN_EVENTS = frozenset({TripEventKind.ALL_CLEAR, TripEventKind.SILENT_ALERT})
-
-
 def _visible_history(traveller: Traveller, trip: Trip) -> list[Any]:
-    return [
-        event
-        for event in selectors.traveller_history(traveller=traveller, trip=trip)
-        if event.kind not in _HIDDEN_EVENTS
-    ]
+    # The selector leaves out the silent alert and the all clear (an all clear follows a normal
+    # check-in and not a duress one): nothing on the page tells which PIN was used.
+    return selectors.traveller_history(traveller=traveller, trip=trip)
 
 
 def _trip_detail_context(
@@ -1145,7 +1137,7 @@ def account_export(request: HttpRequest, traveller: Traveller) -> HttpResponse:
         if kind is None:
             error = str(public_accounts.SIGN_IN_REFUSED)
         else:
-            data = _without_hidden_events(services.traveller_export(traveller=traveller))
+            data = services.traveller_export(traveller=traveller)
             if kind == services.DURESS:
                 public_accounts.duress_signal(traveller=traveller)
             body = json.dumps(data, ensure_ascii=False, indent=2)
@@ -1173,7 +1165,7 @@ def account_delete(request: HttpRequest, traveller: Traveller) -> HttpResponse:
             if kind is None:
                 errors["pin"] = [str(public_accounts.SIGN_IN_REFUSED)]
             else:
-                _delete_account(traveller, kind)
+                public_accounts.account_delete(traveller=traveller, pin_kind=kind)
                 session_sign_out(request)
                 request.session.pop(RECENT_PIN_KEY, None)
                 messages.success(request, _("Your account and all your trips are deleted."))
@@ -1183,23 +1175,3 @@ def account_delete(request: HttpRequest, traveller: Traveller) -> HttpResponse:
     ).exists()
     context = {"errors": errors, "running": running}
     return _render(request, "account_delete.html", context, status=400 if errors else 200)
-
-
-def _without_hidden_events(data: dict[str, Any]) -> dict[str, Any]:
-    """The export without the events that would tell a duress PIN from the normal one."""
-    hidden = {str(kind) for kind in _HIDDEN_EVENTS}
-    for trip in data.get("trips", []):
-        trip["history"] = [e for e in trip.get("history", []) if e.get("event") not in hidden]
-    return data
-
-
-def _delete_account(traveller: Traveller, kind: str) -> None:
-    """Under the duress PIN the trips are ended as duress (silent alert, no all clear) before
-    the account goes; the hotline keeps its alert."""
-    if kind == services.DURESS:
-        for trip in Trip.objects.filter(
-            traveller=traveller, status__in=[TripStatus.ARMED, TripStatus.PAUSED]
-        ):
-            services.trip_end(traveller=traveller, trip=trip, pin_kind=services.DURESS)
-    public_accounts.forget_codes(traveller=traveller)
-    services.traveller_delete(traveller=traveller)

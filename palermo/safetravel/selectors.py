@@ -18,6 +18,7 @@ from palermo.errors import Forbidden
 from .access import travel_alert_for_actor, travel_alerts_visible_to
 from .hotline import ALERT_FIELD_GROUPS
 from .models import (
+    EVENTS_HIDDEN_FROM_TRAVELLER,
     HIDDEN_FROM_TRAVELLER,
     CheckIn,
     EscalationStep,
@@ -51,10 +52,16 @@ def traveller_trips(*, traveller: Traveller) -> QuerySet[Trip]:
 
 
 def traveller_history(*, traveller: Traveller, trip: Trip) -> list[TripEvent]:
-    """The trip's history as the traveller may see it: the silent alert never appears."""
+    """The trip's history as the traveller may see it (pages, export, SMS): neither the silent
+    alert nor the all clear ever appears, so nothing in it tells a duress check-in from a
+    normal one."""
     if trip.traveller_id != traveller.pk:
         return []
-    return list(trip.events.filter(traveller_visible=True).order_by("at", "id"))
+    return list(
+        trip.events.filter(traveller_visible=True)
+        .exclude(kind__in=EVENTS_HIDDEN_FROM_TRAVELLER)
+        .order_by("at", "id")
+    )
 
 
 def traveller_checkins(*, traveller: Traveller, trip: Trip, limit: int = 50) -> list[CheckIn]:
@@ -65,7 +72,7 @@ def traveller_checkins(*, traveller: Traveller, trip: Trip, limit: int = 50) -> 
 
 
 def traveller_steps(*, traveller: Traveller, trip: Trip) -> list[EscalationStep]:
-    """Escalation steps of the trip the traveller may see (no silent alerts)."""
+    """Escalation steps of the trip the traveller may see (no silent alert, no all clear)."""
     if trip.traveller_id != traveller.pk:
         return []
     return list(trip.steps.exclude(kind__in=HIDDEN_FROM_TRAVELLER).order_by("scheduled_at", "id"))

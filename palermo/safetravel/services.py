@@ -314,7 +314,9 @@ def _close_episode(trip: Trip, at: datetime.datetime, *, all_clear: bool) -> int
         recipients=recipients,
         at=at,
     )
-    batch.event(trip, TripEventKind.ALL_CLEAR, {"messages": len(recipients)})
+    # Hidden from the traveller: a duress check-in sends no all clear, so its presence would
+    # tell a normal check-in from a duress one (the contacts and the hotline still have it).
+    batch.event(trip, TripEventKind.ALL_CLEAR, {"messages": len(recipients)}, visible=False)
     batch.audit.clear()
     batch.flush()
     _after_commit_deliver()
@@ -340,8 +342,38 @@ def silent_alert_raise(*, trip: Trip, at: datetime.datetime | None = None) -> No
     _silent_alert(_lock(trip), _now(at))
 
 
+def duress_repeat_window() -> datetime.timedelta:
+    """How long a silent alert still open at the hotline covers later uses of the duress PIN
+    on the same trip (PALERMO_TRAVEL_DURESS_REPEAT_MINUTES, default 30)."""
+    return datetime.timedelta(
+        minutes=int(getattr(settings, "PALERMO_TRAVEL_DURESS_REPEAT_MINUTES", 30))
+    )
+
+
 def _silent_alert(trip: Trip, at: datetime.datetime) -> None:
-    """The duress PIN was used: alert the hotline and the confirmed contacts, silently."""
+    """The duress PIN was used: alert the hotline and the confirmed contacts, silently.
+
+    A traveller under duress may use the duress PIN several times in a row (signing in, then
+    checking in; one SMS command after another): while a silent alert of the trip raised less
+    than `duress_repeat_window()` ago is still open at the hotline, a new use only adds to the
+    trip's (hidden) history instead of messaging the contacts and the hotline again."""
+    recent = (
+        TravelAlert.objects.filter(
+            trip=trip, kind=TravelAlertKind.DURESS, raised_at__gte=at - duress_repeat_window()
+        )
+        .exclude(status=TravelAlertStatus.CLOSED)
+        .order_by("-raised_at")
+        .first()
+    )
+    if recent is not None:
+        TripEvent.objects.create(
+            trip=trip,
+            at=at,
+            kind=TripEventKind.SILENT_ALERT,
+            details={"repeat_of": recent.reference},
+            traveller_visible=False,
+        )
+        return
     contacts = list(trip.contacts.filter(confirmed_at__isnull=False, declined_at__isnull=True))
     batch = scheduler.Batch(at)
     batch.step(
@@ -834,8 +866,9 @@ def traveller_settings_update(*, traveller: Traveller, data: Mapping[str, Any]) 
 def traveller_export(*, traveller: Traveller) -> dict[str, Any]:
     """Everything kept about the traveller, as JSON-able data, for them to download.
 
-    Shows check-ins as the traveller made them; the duress flag and silent alerts are never
-    included (an export made under duress must look like any other).
+    Shows check-ins as the traveller made them; the duress flag, silent alerts and the all
+    clear (which only a normal check-in sends) are never included: an export must not tell a
+    duress check-in from a normal one, nor be made under duress look any different.
     """
     from .selectors import traveller_history
 
@@ -925,6 +958,14 @@ def traveller_delete(*, traveller: Traveller, at: datetime.datetime | None = Non
         traveller=traveller, status__in=[TripStatus.ARMED, TripStatus.PAUSED]
     ):
         trip_end(traveller=traveller, trip=trip, at=at)
+    # The all clear just queued for the contacts already alerted must outlive the trips it is
+    # about (deleted below with their messages): detached from them it is still sent after
+    # commit, and purged a day later (trips_purge).
+    Notification.objects.filter(
+        trip__traveller=traveller,
+        step__kind=StepKind.ALL_CLEAR,
+        status=NotificationStatus.PENDING,
+    ).update(trip=None, step=None, contact=None)
     trips = Trip.objects.filter(traveller=traveller)
     count = trips.count()
     audit_record(
@@ -1057,6 +1098,20 @@ def trips_purge(*, now: datetime.datetime | None = None, batch: int = 500) -> di
     codes, _detail = TravellerVerification.objects.filter(
         expires_at__lt=now - datetime.timedelta(days=1)
     ).delete()
+    # Messages that outlived their trip (the all clear of a deleted account) or belong to none
+    # (sign-up codes), once they are no longer waiting to be sent.
+    Notification.objects.filter(
+        trip__isnull=True,
+        created_at__lt=now - datetime.timedelta(days=1),
+        status__in=[
+            NotificationStatus.SENT,
+            NotificationStatus.FAILED,
+            NotificationStatus.CANCELLED,
+        ],
+    ).delete()
+    from .sms_conversation import expire_conversations
+
+    expire_conversations(now=now)
     with transaction.atomic():
         audit_record(
             actor=scheduler.SCHEDULER,

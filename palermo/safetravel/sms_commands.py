@@ -19,7 +19,9 @@ The grammar, in order:
   not a duration, so that it counts towards the lockout).
 
 `handle_inbound_sms` (at the end of this module) is what the channels module calls for every text
-that arrives: it answers travellers and trusted contacts, and returns None for anyone else.
+that arrives: it answers travellers and trusted contacts, runs signing up and managing a trip by
+SMS (sms_conversation.py, whose words are in sms_grammar.py), and returns None for anything that
+is the hotline's.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from django.utils.translation import gettext as _
 from palermo.errors import ApplicationError
 
 from . import messages as travel_messages
-from . import pins, public_limits, selectors, services
+from . import pins, public_limits, services
 from .models import CheckInChannel, Traveller, Trip, TripStatus, TrustedContact
 
 MAX_BODY_CHARS = 480  # three SMS segments: anything longer is not a command
@@ -270,27 +272,38 @@ def pin_required() -> bool:
 
 
 def handle_inbound_sms(*, from_number: str, body: str, channel: object = None) -> str | None:
-    """Answer a text that arrived from `from_number`: a traveller's command, or a trusted
-    contact's YES / NO / STOP. Returns the reply to send back on the same channel, or None
-    when the number is neither (the message is then intake's to handle).
+    """Answer a text that arrived from `from_number` on `channel`: a traveller's check-in or
+    account command, a step of signing up or setting up a trip by SMS, or a trusted contact's
+    YES / NO / STOP. Returns the reply to send back on the same channel, or None when the
+    message is not Safe Travel's (it is then the hotline's: intake files it).
 
-    The channels module calls this for every inbound SMS. A reply never depends on which PIN
-    was used: a duress check-in answers exactly like a normal one.
+    The channels module calls this for every inbound SMS; the routing is in
+    `sms_conversation.route`. A reply never depends on which PIN was used: a duress PIN
+    answers exactly like the normal one.
     """
+    from .sms_conversation import route
+
     if not isinstance(from_number, str) or not from_number.strip():
         return None
     body = body if isinstance(body, str) else ""
-    traveller = selectors.traveller_by_phone(from_number)
+    reply = route(from_number=from_number, body=body, channel=channel)
+    return _limited(from_number, reply) if reply is not None else None
+
+
+def answer_known_traveller(traveller: Traveller, from_number: str, body: str) -> str:
+    """A signed-up traveller's check-in, EXTEND, STOP, NO or HELP (or anything else) — unless
+    it is a bare YES from a number also invited as a trusted contact who has not answered."""
     command = parse_sms(body)
-    contacts = _contacts_for(from_number)
-    if traveller is not None and traveller.phone_verified_at is not None:
-        if contacts and command.pin is None and command.verb in (Verb.CHECK_IN, Verb.NO):
-            if any(c.confirmed_at is None and c.declined_at is None for c in contacts):
-                return _limited(from_number, _answer_as_contact(from_number, command, contacts))
-        return _limited(from_number, _answer_traveller(traveller, command))
-    if contacts:
-        return _limited(from_number, _answer_as_contact(from_number, command, contacts))
-    return None
+    contacts = contacts_for(from_number)
+    if contacts and command.pin is None and command.verb in (Verb.CHECK_IN, Verb.NO):
+        if any(c.confirmed_at is None and c.declined_at is None for c in contacts):
+            return _answer_as_contact(from_number, command, contacts)
+    return _answer_traveller(traveller, command)
+
+
+def answer_contact(from_number: str, body: str, contacts: list[TrustedContact]) -> str:
+    """A trusted contact's YES, NO or STOP; anything else gets the contacts' help."""
+    return _answer_as_contact(from_number, parse_sms(body), contacts)
 
 
 def _limited(from_number: str, reply: str) -> str | None:
@@ -299,7 +312,8 @@ def _limited(from_number: str, reply: str) -> str | None:
     return reply if public_limits.allow(SMS_REPLIES_PER_NUMBER, key) else None
 
 
-def _contacts_for(from_number: str) -> list[TrustedContact]:
+def contacts_for(from_number: str) -> list[TrustedContact]:
+    """The trusted contacts invited at this number, on trips that have not ended."""
     digest = services.phone_index(from_number)
     if not digest:
         return []
@@ -374,11 +388,16 @@ def _answer_traveller(traveller: Traveller, command: SmsCommand) -> str:
             if checked == pins.PinResult.DURESS:
                 kind = services.DURESS
             elif checked != pins.PinResult.NORMAL:
-                return _(
-                    "That PIN is not right, or there were too many tries. Wait %(minutes)d "
-                    "minutes and try again."
-                ) % {"minutes": settings.PALERMO_TRAVEL_PIN_LOCKOUT_MINUTES}
+                return wrong_pin_reply()
         return _run(traveller, command, kind, now)
+
+
+def wrong_pin_reply() -> str:
+    """The one answer to a wrong PIN and to a locked account (they must look alike)."""
+    return _(
+        "That PIN is not right, or there were too many tries. Wait %(minutes)d "
+        "minutes and try again."
+    ) % {"minutes": settings.PALERMO_TRAVEL_PIN_LOCKOUT_MINUTES}
 
 
 def _run(traveller: Traveller, command: SmsCommand, kind: str, now: datetime) -> str:
@@ -391,11 +410,11 @@ def _run(traveller: Traveller, command: SmsCommand, kind: str, now: datetime) ->
             services.trip_end(traveller=traveller, trip=t, pin_kind=kind, at=now) for t in trips
         ]
         if not ended:
-            return _no_trip_reply()
+            return no_trip_reply()
         return _("Your trip has ended and no more check-ins are needed. Welcome back!")
     armed = list(Trip.objects.filter(traveller=traveller, status=TripStatus.ARMED).order_by("id"))
     if not armed:
-        return _no_trip_reply()
+        return no_trip_reply()
     try:
         if command.verb is Verb.EXTEND:
             assert command.duration is not None  # noqa: S101 - the parser requires one
@@ -420,14 +439,15 @@ def _run(traveller: Traveller, command: SmsCommand, kind: str, now: datetime) ->
             for t in armed
         ]
     except ApplicationError as exc:
-        return _("Sorry, that did not work: %(reason)s") % {"reason": _first_message(exc)}
+        return _("Sorry, that did not work: %(reason)s") % {"reason": first_message(exc)}
     due = min(r.next_due_at for r in results if r.next_due_at is not None)
     return _("Thank you, you are checked in. Your next check-in is due by %(time)s.") % {
         "time": travel_messages.local_time(due, time_zone)
     }
 
 
-def _first_message(exc: Exception) -> str:
+def first_message(exc: Exception) -> str:
+    """The first translated message of an ApplicationError, for a one-line SMS reply."""
     fields = getattr(exc, "fields", {}) or {}
     for messages_ in fields.values():
         if messages_:
@@ -435,8 +455,11 @@ def _first_message(exc: Exception) -> str:
     return str(getattr(exc, "message", exc))
 
 
-def _no_trip_reply() -> str:
-    return _("You have no active trip right now. Start one on the Palermo Safe Travel website.")
+def no_trip_reply() -> str:
+    return _(
+        "You have no active trip right now. Send TRIP and your PIN to see your trip, or NEW to "
+        "set one up."
+    )
 
 
 def _not_ok_reply() -> str:
@@ -456,6 +479,12 @@ def _traveller_help(*, understood: bool) -> str:
             "Send OK and your PIN to check in (OK 12h and your PIN: next check-in in 12 hours), "
             "EXTEND 2h and your PIN to move your next check-in later, STOP and your PIN to end "
             "your trip."
+        )
+    )
+    lines.append(
+        _(
+            "Also, each with your PIN: TRIP (your trip), CONTACT +number name, START, PAUSE, "
+            "RESUME, EVERY 24H, LANG, DELETE. NEW sets up a new trip."
         )
     )
     phone = travel_messages.hotline_phone()

@@ -41,3 +41,11 @@ def purge_trips() -> dict[str, int]:
     if counts["trips"]:
         logger.info("Safe travel purge: %s", counts)
     return counts
+
+
+@task()
+def expire_sms_conversations() -> int:
+    """Delete the SMS conversations (sign-ups, set-up questions) that expired unanswered."""
+    from .sms_conversation import expire_conversations
+
+    return expire_conversations()

@@ -11,8 +11,22 @@ from palermo.accounts.roles import ROLE_LABELS
 
 from .navigation import nav_items
 
+# Where the result is kept on the request: pages that render parts with the request (the case
+# page renders every section with `render_to_string(..., request)`) would otherwise run this,
+# and its unread-notifications count, once per part.
+_CACHE_ATTRIBUTE = "_palermo_navigation"
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    cached = getattr(request, _CACHE_ATTRIBUTE, None)
+    if cached is not None and cached[0] is getattr(request, "actor", None):
+        return dict(cached[1])
+    result = _navigation(request)
+    setattr(request, _CACHE_ATTRIBUTE, (getattr(request, "actor", None), result))
+    return dict(result)
+
+
+def _navigation(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     if actor is None:
         return {"nav_items": [], "actor": None}
@@ -20,10 +34,23 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for item in nav_items():
         if item.permission is None or actor.can(item.permission):
             url = reverse(item.url_name)
-            current = request.path == url or (url != "/" and request.path.startswith(url))
-            items.append({"url": url, "label": item.label, "current": current})
+            items.append({"url": url, "label": item.label, "current": False})
+    # The entry whose address is the longest prefix of the page's is the current one (so
+    # /cases/dashboard/ marks "Dashboard", not "Cases" too).
+    path = request.path
+    matching = [
+        i for i in items if path == i["url"] or (i["url"] != "/" and path.startswith(i["url"]))
+    ]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["current"] = True
+    unread = 0
+    if actor.user is not None:
+        from palermo.notifications.selectors import unread_count
+
+        unread = unread_count(actor.user)
     return {
         "nav_items": items,
+        "unread_notifications": unread,
         "actor": actor,
         "actor_role_label": ROLE_LABELS.get(actor.role, "") if actor.role else "",
     }

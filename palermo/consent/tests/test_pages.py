@@ -114,6 +114,19 @@ def test_a_guardians_name_and_best_interest_reasons_are_encrypted(
         ({"decision_assistance": "", "decision_law_enforcement": ""}, "decisions"),
         ({"decision_referral": "given"}, "referral_organisation"),
         ({"decision_referral": "given", "referral_organisation": "nope"}, "referral_organisation"),
+        (
+            {"decision_referral": "given", "referral_organisation": "partner:nope"},
+            "referral_organisation",
+        ),
+        (
+            {
+                "decision_referral": "given",
+                "referral_organisation": "partner:00000000-0000-0000-0000-000000000000",
+            },
+            "referral_organisation",
+        ),
+        ({"decision_referral": "given", "referral_external": "x" * 201}, "referral_organisation"),
+        ({"decision_referral": "given", "referral_external": "a\u0000b"}, "referral_organisation"),
         ({"given_by": "guardian"}, "guardian_name"),
         ({"given_by": "best_interest"}, "given_by"),  # an adult: no best-interest decision
         ({"guardian_name": "x" * 201, "given_by": "guardian"}, "guardian_name"),
@@ -297,3 +310,76 @@ def test_the_api_refuses_bad_input_with_the_error_envelope(
     )
     assert worker_client.get("/api/consent/persons/not-a-uuid").status_code == 404
     assert snapshot() == before
+
+
+def test_a_referral_consent_may_name_a_partner_abroad_or_an_organisation_outside_palermo(
+    worker_client: Client, worker: Membership, adult: Person, ngo: Organisation
+) -> None:
+    from palermo.consent.access import consent_state
+    from palermo.consent.rules import ConsentPurpose, receiver_key
+    from palermo.partners.models import PartnerDeployment
+
+    partner = PartnerDeployment.objects.create(
+        name="Palermo Ukraine",
+        url="https://palermo.example.ua",
+        signing_key="s" * 43,
+        encryption_key="e" * 43,
+    )
+    page = worker_client.get(url(adult)).content.decode()
+    assert f'value="partner:{partner.public_id}"' in page
+    assert 'id="id_referral_external"' in page
+    response = worker_client.post(
+        url(adult),
+        {
+            **FORM,
+            "decision_referral": "given",
+            "referral_organisation": f"partner:{partner.public_id}",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    response = worker_client.post(
+        url(adult),
+        {**FORM, "decision_referral": "given", "referral_external": "  Caritas   Tiraspol "},
+    )
+    assert response.status_code == 302
+    # Both at once is ambiguous: refused, nothing recorded.
+    before = snapshot()
+    response = worker_client.post(
+        url(adult),
+        {
+            **FORM,
+            "decision_referral": "given",
+            "referral_organisation": str(ngo.public_id),
+            "referral_external": "Caritas Tiraspol",
+        },
+    )
+    assert response.status_code == 400 and snapshot() == before
+
+    state = consent_state(adult)
+    assert state.effective(ConsentPurpose.REFERRAL, None, receiver_key(partner_id=partner.pk))
+    assert state.effective(
+        ConsentPurpose.REFERRAL, None, receiver_key(external_name="caritas tiraspol")
+    )
+    assert not state.effective(ConsentPurpose.REFERRAL, None, receiver_key(external_name="Other"))
+    assert not state.effective(ConsentPurpose.REFERRAL, None)  # names no one: covers no one
+    page = worker_client.get(url(adult)).content.decode()
+    assert "Palermo Ukraine" in page and "Caritas Tiraspol" in page
+
+    # The API records and withdraws the same way.
+    api = f"/api/consent/persons/{adult.public_id}/withdrawals"
+    response = worker_client.post(
+        api,
+        json.dumps(
+            {
+                "purpose": "referral",
+                "organisation": f"partner:{partner.public_id}",
+                "given_by": "person",
+                "language": "ro",
+            }
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code in (200, 201), response.content.decode()
+    state = consent_state(adult)
+    withdrawn = state.effective(ConsentPurpose.REFERRAL, None, receiver_key(partner_id=partner.pk))
+    assert withdrawn is not None and withdrawn.decision == "withdrawn"

@@ -47,9 +47,15 @@ def traveller() -> Traveller:
     return make_traveller(phone=PHONE, email=None, language="en")
 
 
-def test_a_number_that_is_neither_traveller_nor_contact_gets_no_reply() -> None:
-    assert sms("OK 482915", "+380679999999") is None
+def test_a_number_that_is_neither_traveller_nor_contact_is_left_to_the_hotline() -> None:
+    """Ordinary texts (and a bare OK, YES, STOP or HELP: maybe an answer to a counsellor, or a
+    cry for help) are the hotline's; a Safe Travel command with a PIN gets the one reply for
+    numbers that are not signed up."""
+    for body in ("hello", "OK", "YES", "STOP", "HELP", "Cada día me pegan", "Start again?"):
+        assert sms(body, "+380679999999") is None, body
     assert sms("hello", "") is None
+    reply = sms("OK 482915", "+380679999999")
+    assert reply is not None and "JOIN" in reply and "+373 800 77777" in reply
 
 
 def test_ok_with_the_pin_checks_in(traveller: Traveller) -> None:

@@ -101,3 +101,13 @@ def test_pages_for_a_signed_in_user_are_never_stored_by_the_browser():
     client = signed_in_client(member(Role.CASE_WORKER))
     response = client.get("/people/")
     assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db
+def test_only_the_longest_matching_navigation_entry_is_current():
+    case_worker = signed_in_client_for(Role.CASE_WORKER)
+    body = case_worker.get("/cases/dashboard/").content.decode()
+    nav = body.split('class="site-nav"', 1)[1].split("</nav>", 1)[0]
+    # Only the longest matching entry is marked current: the dashboard, not "Cases" too.
+    assert nav.count('aria-current="page"') == 1
+    assert 'href="/cases/dashboard/" aria-current="page"' in body

@@ -16,6 +16,7 @@ from palermo.demo.loader import (
     DemoError,
     DemoLoader,
     format_logins,
+    parse_cases,
     parse_size,
     write_logins,
 )
@@ -32,7 +33,13 @@ users, passwords, TOTP secrets and persons every time. At the end it prints ever
 
 Sizes: small = {SIZES["small"]} persons, large = {SIZES["large"]:,}, or N (exactly N persons).
 
+--cases N adds N generated cases (for benchmarks: up to millions) to the demo persons of
+the organisations that open cases, with their decisions, deadlines, case workers (generated
+staff users, about one per 400 cases) and referrals to other organisations in every state.
+
 Running it again with the same seed and size does nothing and prints the logins again.
+--resume continues a load of the same seed that was interrupted (persons and cases are
+written a transaction per chunk, in order), or adds --cases to a finished load.
 If other demo persons are there (another size or seed), it refuses: --reset deletes the
 demo persons first. Demo users and organisations are kept and refreshed, never deleted,
 because the audit log refers to them. A user whose name a demo user needs (e.g. 'supervisor')
@@ -55,7 +62,15 @@ but who is not a demo user stops the load before anything is written.
             help=f"seed of everything generated (default {DEFAULT_SEED}, the Palermo Protocol)",
         )
         parser.add_argument(
+            "--cases", default="0", help="a number of generated cases to add (default 0)"
+        )
+        parser.add_argument(
             "--reset", action="store_true", help="delete the demo persons first, then load"
+        )
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue an interrupted load of the same seed (or add --cases to one)",
         )
         parser.add_argument(
             "--allow-production",
@@ -77,8 +92,9 @@ but who is not a demo user stops the load before anything is written.
         progress = getattr(self.stderr, "_out", sys.stderr) if verbosity > 0 else None
         try:
             size = parse_size(options["size"])
+            cases = parse_cases(options["cases"])
             result = DemoLoader(options["seed"], progress=progress).load(
-                size, reset=options["reset"]
+                size, reset=options["reset"], cases=cases, resume=options["resume"]
             )
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
@@ -91,8 +107,9 @@ but who is not a demo user stops the load before anything is written.
         else:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Loaded {result.organisations} organisations, {result.users} users and "
-                    f"{result.persons} persons (seed {result.seed}) in {result.seconds} s."
+                    f"Loaded {result.organisations} organisations, {result.users} users, "
+                    f"{result.persons} persons and {result.cases} generated cases "
+                    f"(seed {result.seed}) in {result.seconds} s."
                 )
             )
         table = format_logins(result.logins, result.seed)

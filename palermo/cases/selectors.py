@@ -1,0 +1,487 @@
+"""Reads of cases for pages and the API: access-checked, built for a million cases, audited.
+
+The case list is paged by keyset (a cursor after the last row shown), not by offset, and runs
+one small index-backed query per way a case can be visible to the actor (see
+`access.visibility_branches`) and per status, merging their first rows: an OR of the branches
+would make PostgreSQL read and sort every visible case. The number of queries depends on the
+filters, never on the number of cases. Counts are capped at COUNT_CAP per branch (the page says
+"more than 1,000"), so no page pays for an unbounded COUNT.
+
+Names are read only for the rows shown, and only when the actor may see the person's identity
+group (role, consent and any referral narrowing, as on the person pages); each page that shows
+names writes one audit event, as the person list does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from palermo.accounts.actors import Actor
+from palermo.accounts.roles import Perm
+from palermo.audit.services import audit_read, audit_record
+from palermo.consent.access import consent_states
+from palermo.errors import invalid
+from palermo.people.selectors import PersonView
+from palermo.referrals.access import referral_grants
+
+from .access import case_field_groups, case_for_actor, require_permission, visibility_branches
+from .lifecycle import PERIOD_END, Lifecycle, Stage, lifecycle_for, lifecycle_in_force
+from .models import (
+    OPEN_STATUSES,
+    AnonymousNotification,
+    Case,
+    CaseDeadline,
+    CaseDecision,
+    CaseStatus,
+)
+
+PER_PAGE = 25
+MAX_PER_PAGE = 100
+COUNT_CAP = 1000
+STATUS_FILTERS = ("open", "all", *CaseStatus.values)
+_CURSOR = re.compile(r"^([od])(-?\d{1,20})\.(\d{1,19})$")
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+# Person columns a list row needs: the name, the date of birth (a child is decided by it) and
+# what access needs. Nothing else is read, so nothing else is decrypted.
+_PERSON_COLUMNS = (
+    "person__public_id",
+    "person__owner_organisation_id",
+    "person__first_name",
+    "person__second_name",
+    "person__birthdate",
+)
+_LIST_COLUMNS = (
+    "public_id",
+    "person_id",
+    "owner_organisation__name",
+    "owner_organisation__public_id",
+    "case_worker__username",
+    "case_worker__first_name",
+    "case_worker__last_name",
+    "competent_organisation__name",
+    "competent_organisation__public_id",
+    "country",
+    "stage",
+    "stage_entered_at",
+    "status",
+    "closure_reason",
+    "is_child",
+    "next_deadline",
+    "opened_at",
+    "closed_at",
+)
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str = "open"
+    stage: str = ""
+    mine: bool = False
+    overdue: bool = False
+    # Only cases whose next deadline falls before this date (the dashboard: before tomorrow).
+    deadline_before: datetime.date | None = None
+
+
+def clean_filters(data: Any) -> CaseFilters:
+    """Filters from a query string or the API; 400 naming the field for anything unknown."""
+    status = str(data.get("status") or "open")
+    if status not in STATUS_FILTERS:
+        raise invalid({"status": [_("Choose one of the listed options.")]})
+    stage = str(data.get("stage") or "")
+    if stage and (len(stage) > 40 or lifecycle_in_force().stage(stage) is None):
+        raise invalid({"stage": [_("Choose one of the listed options.")]})
+    return CaseFilters(
+        status=status,
+        stage=stage,
+        mine=_flag(data.get("mine")),
+        overdue=_flag(data.get("overdue")),
+    )
+
+
+def _flag(value: Any) -> bool:
+    return value in (True, "1", "true", "on", "yes")
+
+
+@dataclass
+class CaseRow:
+    """One case as a list shows it."""
+
+    case: Case
+    person_name: str  # the person's name, or the person's reference when identity is withheld
+    name_shown: bool
+    stage_label: str
+    overdue: bool
+
+    @property
+    def reference(self) -> str:
+        return self.case.reference
+
+
+@dataclass
+class CasePage:
+    rows: list[CaseRow]
+    next_cursor: str
+    count: int
+    count_capped: bool
+    filters: CaseFilters
+    cursor: str = ""
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.next_cursor)
+
+
+def _statuses(filters: CaseFilters) -> list[str | None]:
+    if filters.status == "open":
+        return [str(s) for s in OPEN_STATUSES]
+    if filters.status == "all":
+        return [None]
+    return [filters.status]
+
+
+def _deadline_mode(filters: CaseFilters) -> bool:
+    return filters.overdue or filters.deadline_before is not None
+
+
+def _encode(case_id: int, value: Any, deadline_mode: bool) -> str:
+    if deadline_mode:
+        return f"d{value.toordinal()}.{case_id}"
+    micros = (value - _EPOCH) // datetime.timedelta(microseconds=1)
+    return f"o{micros}.{case_id}"
+
+
+def _decode(cursor: str, deadline_mode: bool) -> tuple[Any, int] | None:
+    if not cursor:
+        return None
+    match = _CURSOR.match(cursor)
+    if match is None or (match.group(1) == "d") != deadline_mode:
+        raise invalid(
+            {"cursor": [_("This page link is not valid. Start again from the first page.")]}
+        )
+    number, case_id = int(match.group(2)), int(match.group(3))
+    try:
+        if deadline_mode:
+            return datetime.date.fromordinal(number), case_id
+        return _EPOCH + datetime.timedelta(microseconds=number), case_id
+    except (ValueError, OverflowError) as exc:
+        raise invalid(
+            {"cursor": [_("This page link is not valid. Start again from the first page.")]}
+        ) from exc
+
+
+def _branch_queries(
+    actor: Actor, filters: CaseFilters, today: datetime.date
+) -> list[QuerySet[Case]]:
+    if filters.mine and actor.user is not None:
+        branches = [Q(case_worker_id=actor.user.pk)]
+    else:
+        branches = visibility_branches(actor)[1:]
+    common = Q()
+    if filters.stage:
+        common &= Q(stage=filters.stage)
+    if filters.overdue:
+        common &= Q(next_deadline__lt=today)
+    if filters.deadline_before is not None:
+        common &= Q(next_deadline__lt=filters.deadline_before)
+    queries = []
+    for branch in branches:
+        for status in _statuses(filters):
+            condition = branch & common
+            if status is not None:
+                condition &= Q(status=status)
+            queries.append(Case.objects.filter(condition))
+    return queries
+
+
+def case_list(
+    *,
+    actor: Actor,
+    filters: CaseFilters | None = None,
+    cursor: str = "",
+    per_page: int = PER_PAGE,
+    count: bool = True,
+    audit: bool = True,
+) -> CasePage:
+    """A page of the cases the actor sees, newest first (or soonest deadline first when
+    filtering by deadline), with the person's name where the actor may see it."""
+    require_permission(actor, Perm.CASE_VIEW)
+    filters = filters or CaseFilters()
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    today = timezone.localdate()
+    deadline_mode = _deadline_mode(filters)
+    after = _decode(cursor, deadline_mode)
+    order = ("next_deadline", "id") if deadline_mode else ("-opened_at", "-id")
+    sort_field = "next_deadline" if deadline_mode else "opened_at"
+    keyset = Q()
+    if after is not None:
+        value, last_id = after
+        if deadline_mode:
+            keyset = Q(next_deadline__gt=value) | Q(next_deadline=value, id__gt=last_id)
+        else:
+            keyset = Q(opened_at__lt=value) | Q(opened_at=value, id__lt=last_id)
+    candidates: dict[int, Any] = {}
+    total = 0
+    capped = False
+    for query in _branch_queries(actor, filters, today):
+        rows = query.filter(keyset).order_by(*order).values_list("id", sort_field)[: per_page + 1]
+        for case_id, value in rows:
+            candidates[case_id] = value
+        if count and not cursor:
+            found = query.order_by()[: COUNT_CAP + 1].count()
+            total += found
+            capped = capped or found > COUNT_CAP
+    if deadline_mode:
+        ordered = sorted(candidates.items(), key=lambda item: (item[1], item[0]))
+    else:
+        ordered = sorted(candidates.items(), key=lambda item: (item[1], item[0]), reverse=True)
+    page_ids = ordered[:per_page]
+    next_cursor = ""
+    if len(ordered) > per_page:
+        last_id, last_value = page_ids[-1]
+        next_cursor = _encode(last_id, last_value, deadline_mode)
+    page_rows = _rows(actor, [case_id for case_id, _ in page_ids], today, audit=audit)
+    if capped or total > COUNT_CAP:
+        total, capped = COUNT_CAP, True
+    return CasePage(
+        rows=page_rows,
+        next_cursor=next_cursor,
+        count=total,
+        count_capped=capped,
+        filters=filters,
+        cursor=cursor,
+    )
+
+
+def _rows(actor: Actor, case_ids: list[int], today: datetime.date, *, audit: bool) -> list[CaseRow]:
+    if not case_ids:
+        return []
+    cases = {
+        c.pk: c
+        for c in Case.objects.filter(pk__in=case_ids)
+        .select_related("person", "owner_organisation", "case_worker", "competent_organisation")
+        .only("id", *_LIST_COLUMNS, *_PERSON_COLUMNS)
+    }
+    ordered = [cases[pk] for pk in case_ids if pk in cases]
+    persons = [c.person for c in ordered]
+    states = consent_states(persons, today)
+    grants = referral_grants(actor, [p.pk for p in persons])
+    rows = []
+    shown: list[str] = []
+    for case in ordered:
+        person = case.person
+        groups = case_field_groups(actor, person, states[person.pk], grants)
+        view = PersonView(person, groups & frozenset({"identity"}))
+        name_shown = view.can_see("identity")
+        if name_shown:
+            shown.append(str(person.public_id))
+        lifecycle = lifecycle_for(case.country)
+        rows.append(
+            CaseRow(
+                case=case,
+                person_name=view.display_name,
+                name_shown=name_shown,
+                stage_label=lifecycle.stage_label(case.stage),
+                overdue=case.next_deadline is not None
+                and case.next_deadline < today
+                and case.status in OPEN_STATUSES,
+            )
+        )
+    if shown and audit:
+        audit_record(
+            actor=actor,
+            action="case.list",
+            object_type="case",
+            field_groups=["identity"],
+            details={"persons": shown, "cases": [str(c.public_id) for c in ordered]},
+        )
+    return rows
+
+
+# --- one case ----------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    when: datetime.datetime
+    kind: str  # "opened", "decision", "stage", "closed"
+    label: str
+    decision: CaseDecision | None = None
+
+
+@dataclass
+class DeadlineView:
+    deadline: CaseDeadline
+    label: str
+    state: str  # "met", "overdue", "due_today", "upcoming", "ended"
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    lifecycle: Lifecycle
+    stage: Stage | None
+    person: PersonView
+    narrative_visible: bool
+    decisions: list[CaseDecision]
+    deadlines: list[DeadlineView]
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return self.case.reference
+
+
+def deadline_label(lifecycle: Lifecycle, deadline: CaseDeadline) -> str:
+    stage = lifecycle.stage(deadline.stage)
+    stage_label = stage.label() if stage else deadline.stage
+    if deadline.kind == PERIOD_END:
+        return _("End of the minimum %(stage)s") % {"stage": stage_label.lower()}
+    if stage is not None and stage.decision is not None:
+        return _("%(decision)s due") % {"decision": stage.decision.label()}
+    return _("%(stage)s due") % {"stage": stage_label}
+
+
+def deadline_state(deadline: CaseDeadline, today: datetime.date) -> str:
+    if deadline.met_at is not None:
+        return "ended" if deadline.kind == PERIOD_END else "met"
+    if deadline.due_on < today:
+        return "overdue"
+    if deadline.due_on == today:
+        return "due_today"
+    return "upcoming"
+
+
+def case_detail(*, actor: Actor, public_id: str | UUID) -> CaseDetail:
+    """One case as the actor may see it; the read of the person's shown groups is audited.
+
+    A fixed number of queries whatever the number of decisions and deadlines.
+    """
+    case = case_for_actor(actor, public_id, "view")
+    today = timezone.localdate()
+    lifecycle = lifecycle_for(case.country)
+    person = case.person
+    states = consent_states([person], today)
+    grants = referral_grants(actor, [person.pk])
+    groups = case_field_groups(actor, person, states[person.pk], grants)
+    decisions = list(
+        CaseDecision.objects.filter(case=case).select_related(
+            "decided_by", "decided_by_organisation"
+        )
+    )
+    deadlines = [
+        DeadlineView(d, deadline_label(lifecycle, d), deadline_state(d, today))
+        for d in CaseDeadline.objects.filter(case=case)
+    ]
+    narrative = "narrative" in groups
+    shown = set(groups & {"identity"})
+    if narrative and (decisions or case.summary):
+        shown.add("narrative")
+    audit_read(
+        actor=actor,
+        object_type="case",
+        object_id=str(case.public_id),
+        field_groups=shown,
+        details={"person": str(person.public_id)},
+        subject_organisation=case.owner_organisation,
+    )
+    stage = lifecycle.stage(case.stage)
+    return CaseDetail(
+        case=case,
+        lifecycle=lifecycle,
+        stage=stage,
+        person=PersonView(person, frozenset(shown)),
+        narrative_visible=narrative,
+        decisions=decisions,
+        deadlines=deadlines,
+        stages=_stage_track(lifecycle, case, decisions),
+    )
+
+
+def _stage_track(
+    lifecycle: Lifecycle, case: Case, decisions: list[CaseDecision]
+) -> list[dict[str, Any]]:
+    """The stages the case went through (from its decisions) and the one it is at."""
+    visited = {d.stage for d in decisions} | {case.stage}
+    track = []
+    for stage in lifecycle.ordered_stages():
+        if stage.key in visited or stage.key == lifecycle.entry_stage:
+            track.append(
+                {
+                    "key": stage.key,
+                    "label": stage.label(),
+                    "current": stage.key == case.stage,
+                    "done": stage.key != case.stage,
+                }
+            )
+    return track
+
+
+def timeline(detail: CaseDetail) -> list[TimelineEntry]:
+    """What happened, in order: the opening, each decision, the closure."""
+    case = detail.case
+    entries = [TimelineEntry(case.opened_at, "opened", _("Referred into the mechanism"))]
+    for decision in detail.decisions:
+        stage = detail.lifecycle.stage(decision.stage)
+        label = stage.decision.label() if stage and stage.decision else decision.stage
+        entries.append(TimelineEntry(decision.decided_at, "decision", label, decision))
+    if case.closed_at:
+        entries.append(TimelineEntry(case.closed_at, "closed", _("Closed")))
+    return sorted(entries, key=lambda e: e.when)
+
+
+# --- deadlines across cases ----------------------------------------------------------------
+
+
+@dataclass
+class OverdueRow:
+    deadline: CaseDeadline
+    label: str
+    days_overdue: int
+
+
+def overdue_deadlines(*, actor: Actor, limit: int = 200) -> tuple[list[OverdueRow], bool]:
+    """Unmet deadlines past their day on open cases the actor's organisation owns or decides.
+
+    At most `limit` rows, oldest first; the boolean says whether there were more.
+    """
+    require_permission(actor, Perm.CASE_VIEW)
+    today = timezone.localdate()
+    organisation = Q(case__owner_organisation_id=actor.organisation_id)
+    if actor.can(Perm.CASE_DECIDE):
+        organisation |= Q(case__competent_organisation_id=actor.organisation_id)
+    rows = list(
+        CaseDeadline.objects.filter(
+            organisation,
+            met_at__isnull=True,
+            due_on__lt=today,
+            case__status__in=OPEN_STATUSES,
+        )
+        .exclude(kind=PERIOD_END)
+        .select_related("case", "case__case_worker", "case__owner_organisation")
+        .defer("case__summary")
+        .order_by("due_on", "id")[: limit + 1]
+    )
+    more = len(rows) > limit
+    result = [
+        OverdueRow(d, deadline_label(lifecycle_for(d.case.country), d), (today - d.due_on).days)
+        for d in rows[:limit]
+    ]
+    return result, more
+
+
+def anonymous_notifications(*, actor: Actor, limit: int = 100) -> list[AnonymousNotification]:
+    """The actor's organisation's anonymous notifications, newest first (contact not read)."""
+    require_permission(actor, Perm.CASE_VIEW)
+    return list(
+        AnonymousNotification.objects.filter(organisation_id=actor.organisation_id or 0)
+        .defer("contact")
+        .select_related("notified_by")[:limit]
+    )
