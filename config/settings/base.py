@@ -148,9 +148,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Idle sessions expire: the cookie's age is renewed on every request.
+# Idle sessions expire: a signed-in session's expiry is renewed by its requests, at most once
+# every SESSION_TOUCH_EVERY seconds (palermo.accounts.middleware.touch_session), not by an
+# UPDATE on every request; the idle timeout holds to that minute (never longer).
 SESSION_COOKIE_AGE = env_int("PALERMO_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_EVERY = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

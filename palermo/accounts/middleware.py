@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -13,7 +15,21 @@ from .roles import ROLE_DEFAULT_PURPOSE, Role
 from .selectors import SESSION_MEMBERSHIP_KEY, session_membership
 from .services import second_factor_required
 
-__all__ = ["SESSION_MEMBERSHIP_KEY", "ActorMiddleware", "actor_for_session", "needs_second_factor"]
+__all__ = [
+    "SESSION_MEMBERSHIP_KEY",
+    "SESSION_TOUCHED_KEY",
+    "ActorMiddleware",
+    "actor_for_session",
+    "needs_second_factor",
+    "touch_session",
+]
+
+# When the signed-in session was last renewed (Unix seconds). The session is saved, and its
+# expiry moved to SESSION_COOKIE_AGE from now, at most once every SESSION_TOUCH_EVERY seconds
+# instead of on every request (an UPDATE and an fsync per page): the idle timeout is then
+# between SESSION_COOKIE_AGE - SESSION_TOUCH_EVERY and SESSION_COOKIE_AGE after the last
+# request — never longer than configured, at most a minute shorter.
+SESSION_TOUCHED_KEY = "_palermo_touched"
 
 # Paths anyone may reach before completing the second factor. The API is open here because
 # it refuses such a session itself (401), rather than redirecting.
@@ -50,6 +66,18 @@ def needs_second_factor(request: HttpRequest) -> bool:
     return second_factor_required(user)  # type: ignore[arg-type]
 
 
+def touch_session(request: HttpRequest, now: float | None = None) -> bool:
+    """Renew a signed-in session's idle expiry when it was last renewed a minute ago or more
+    (or never); True when it will be saved. Other changes to the session save it anyway."""
+    now = time.time() if now is None else now
+    every = getattr(settings, "SESSION_TOUCH_EVERY", 60)
+    touched = request.session.get(SESSION_TOUCHED_KEY)
+    if isinstance(touched, int | float) and 0 <= now - touched < every:
+        return False
+    request.session[SESSION_TOUCHED_KEY] = int(now)
+    return True
+
+
 class ActorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -57,6 +85,7 @@ class ActorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.actor = None  # type: ignore[attr-defined]
         if request.user.is_authenticated:
+            touch_session(request)
             if needs_second_factor(request):
                 if not (request.path.startswith(_OPEN_PREFIXES) or request.path in _open_paths()):
                     return HttpResponseRedirect(reverse("accounts:second_factor"))

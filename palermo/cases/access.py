@@ -51,28 +51,54 @@ def visibility_branches(actor: Actor) -> list[Q]:
 
     Their union is `cases_visible_to`; the case list runs one index-backed query per branch
     and merges them (an OR of all of them cannot use an index on PostgreSQL). The first item
-    is the union itself, the rest the disjoint branches.
+    is the union itself, the rest the disjoint branches; the last is the referral branch
+    (see `referral_branch` for how the case list reads that one).
     """
     if actor.user is None or actor.organisation is None or not actor.can(Perm.CASE_VIEW):
         return [Q(pk__in=[])]
-    own = Q(owner_organisation_id=actor.organisation_id)
+    own, deciding, assigned = _direct_branches(actor)
     branches = [own]
-    if actor.can(Perm.CASE_DECIDE):
-        deciding = Q(competent_organisation_id=actor.organisation_id)
+    if deciding is not None:
         branches.append(deciding & ~own)
-    else:
-        deciding = Q(pk__in=[])
-    assigned = Q(case_worker_id=actor.user.pk)
-    branches.append(assigned & ~own & ~deciding)
-    referred = Q(pk__in=referred_case_ids(actor))
-    branches.append(referred & ~own & ~deciding & ~assigned)
-    union = own | deciding | assigned | Q(case_referred_to(actor))
+    branches.append(assigned & ~own & ~_or_none(deciding))
+    referred = Q(case_referred_to(actor))
+    others = referral_branch(actor)
+    branches.append(referred & others)
+    union = own | _or_none(deciding) | assigned | referred
     return [union, *branches]
+
+
+def _direct_branches(actor: Actor) -> tuple[Q, Q | None, Q]:
+    user_id = actor.user.pk if actor.user is not None else None
+    own = Q(owner_organisation_id=actor.organisation_id)
+    deciding = (
+        Q(competent_organisation_id=actor.organisation_id) if actor.can(Perm.CASE_DECIDE) else None
+    )
+    return own, deciding, Q(case_worker_id=user_id)
+
+
+def _or_none(condition: Q | None) -> Q:
+    return condition if condition is not None else Q(pk__in=[])
+
+
+def referral_branch(actor: Actor) -> Q:
+    """The cases no other branch shows the actor (not its organisation's, not to decide, not
+    assigned to it): the referral branch is these, with a live referral to the organisation.
+
+    The case list reads that branch in two ways at once (`selectors._referral_branch_sql`):
+    walking these cases in order and probing the referrals' (case, organisation) index, which
+    is fast when referred cases are common among them; and, only when a bounded walk finds too
+    few, from the organisation's live referrals (`referred_case_ids`).
+    """
+    if actor.user is None or actor.organisation is None or not actor.can(Perm.CASE_VIEW):
+        return Q(pk__in=[])
+    own, deciding, assigned = _direct_branches(actor)
+    return ~own & ~_or_none(deciding) & ~assigned
 
 
 def referred_case_ids(actor: Actor) -> QuerySet[Referral, Any]:
     """Ids of the cases referred to the actor's organisation by a live referral (a subquery)."""
-    return Referral.objects.filter(live_referrals_to(actor)).values("case_id")
+    return Referral.objects.filter(live_referrals_to(actor)).order_by().values("case_id")
 
 
 def owns_case(actor: Actor, case: Case) -> bool:

@@ -28,6 +28,9 @@ class CaseStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
+# The condition of the partial indexes on open cases; a query must say `status IN` these, in
+# this order, for PostgreSQL to use them (selectors._status_condition does).
+OPEN_CONDITION = models.Q(status__in=[str(s) for s in OPEN_STATUSES])
 
 
 class ClosureReason(models.TextChoices):
@@ -122,6 +125,49 @@ class Case(models.Model):
             models.Index(fields=["case_worker", "status", "-opened_at"]),
             models.Index(fields=["competent_organisation", "status", "-opened_at"]),
             models.Index(fields=["competent_organisation", "status", "next_deadline"]),
+            # status=all: every branch walks its own index newest first (no sequential scan).
+            models.Index(fields=["competent_organisation", "-opened_at"]),
+            models.Index(fields=["case_worker", "-opened_at"]),
+            # The referral branch: PostgreSQL walks the cases newest first and probes the
+            # referrals' (case, state) index for each (see access.visibility_branches).
+            models.Index(fields=["-opened_at"], name="case_opened"),
+            # The default "open" list: one query per branch over both open statuses, served in
+            # order by partial indexes on open cases only.
+            models.Index(
+                fields=["owner_organisation", "-opened_at"],
+                condition=OPEN_CONDITION,
+                name="case_open_owner_opened",
+            ),
+            models.Index(
+                fields=["competent_organisation", "-opened_at"],
+                condition=OPEN_CONDITION,
+                name="case_open_competent_opened",
+            ),
+            models.Index(
+                fields=["case_worker", "-opened_at"],
+                condition=OPEN_CONDITION,
+                name="case_open_worker_opened",
+            ),
+            models.Index(fields=["-opened_at"], condition=OPEN_CONDITION, name="case_open_opened"),
+            # Open cases by deadline (the overdue filter, the dashboard's "due").
+            models.Index(
+                fields=["owner_organisation", "next_deadline"],
+                condition=OPEN_CONDITION,
+                name="case_open_owner_deadline",
+            ),
+            models.Index(
+                fields=["competent_organisation", "next_deadline"],
+                condition=OPEN_CONDITION,
+                name="case_open_competent_deadline",
+            ),
+            models.Index(
+                fields=["case_worker", "next_deadline"],
+                condition=OPEN_CONDITION,
+                name="case_open_worker_deadline",
+            ),
+            models.Index(
+                fields=["next_deadline"], condition=OPEN_CONDITION, name="case_open_deadline"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,9 +33,17 @@ from palermo.errors import invalid
 from palermo.people.selectors import PersonView
 from palermo.referrals.access import referral_grants
 
-from .access import case_field_groups, case_for_actor, require_permission, visibility_branches
+from .access import (
+    case_field_groups,
+    case_for_actor,
+    referral_branch,
+    referred_case_ids,
+    require_permission,
+    visibility_branches,
+)
 from .lifecycle import PERIOD_END, Lifecycle, Stage, lifecycle_for, lifecycle_in_force
 from .models import (
+    OPEN_CONDITION,
     OPEN_STATUSES,
     AnonymousNotification,
     Case,
@@ -139,12 +148,14 @@ class CasePage:
         return bool(self.next_cursor)
 
 
-def _statuses(filters: CaseFilters) -> list[str | None]:
+def _status_condition(filters: CaseFilters) -> Q:
+    """One condition per branch: the open statuses together (the partial indexes on open
+    cases serve them in order), one status, or none."""
     if filters.status == "open":
-        return [str(s) for s in OPEN_STATUSES]
+        return OPEN_CONDITION
     if filters.status == "all":
-        return [None]
-    return [filters.status]
+        return Q()
+    return Q(status=filters.status)
 
 
 def _deadline_mode(filters: CaseFilters) -> bool:
@@ -177,28 +188,147 @@ def _decode(cursor: str, deadline_mode: bool) -> tuple[Any, int] | None:
         ) from exc
 
 
-def _branch_queries(
-    actor: Actor, filters: CaseFilters, today: datetime.date
-) -> list[QuerySet[Case]]:
-    if filters.mine and actor.user is not None:
-        branches = [Q(case_worker_id=actor.user.pk)]
-    else:
-        branches = visibility_branches(actor)[1:]
-    common = Q()
+# How many cases the referral branch walks, in the list's order, probing each for a live
+# referral, before it reads the branch from the organisation's referrals instead.
+REFERRAL_WINDOW = 5000
+
+
+@dataclass
+class _Branches:
+    direct: list[QuerySet[Case]]  # one query per branch that an index serves in order
+    # The referral branch without its referral condition (None for "mine").
+    referral_candidates: QuerySet[Case] | None
+    referred_ids: QuerySet[Any] | None
+
+
+def _branches(actor: Actor, filters: CaseFilters, today: datetime.date) -> _Branches:
+    common = _status_condition(filters)
     if filters.stage:
         common &= Q(stage=filters.stage)
     if filters.overdue:
         common &= Q(next_deadline__lt=today)
     if filters.deadline_before is not None:
         common &= Q(next_deadline__lt=filters.deadline_before)
-    queries = []
-    for branch in branches:
-        for status in _statuses(filters):
-            condition = branch & common
-            if status is not None:
-                condition &= Q(status=status)
-            queries.append(Case.objects.filter(condition))
-    return queries
+    if filters.mine and actor.user is not None:
+        return _Branches(
+            [Case.objects.filter(Q(case_worker_id=actor.user.pk) & common)], None, None
+        )
+    direct = [Case.objects.filter(b & common) for b in visibility_branches(actor)[1:-1]]
+    return _Branches(
+        direct,
+        Case.objects.filter(referral_branch(actor) & common),
+        referred_case_ids(actor),
+    )
+
+
+def _sql(queryset: QuerySet[Any]) -> tuple[str, list[Any]]:
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return sql, list(params)
+
+
+def _referral_ctes(
+    branches: _Branches, keyset: Q, order: tuple[str, ...], sort_field: str, limit: int
+) -> tuple[list[str], list[Any], str, str]:
+    """CTEs reading the referral branch, and the two selects of its rows (id, sort value):
+    the hits of a bounded walk over the candidates in order, and — only when that walk was
+    full and found fewer than `limit` — the branch read from the organisation's referrals
+    (a one-time condition: PostgreSQL does not run it otherwise)."""
+    if branches.referral_candidates is None or branches.referred_ids is None:
+        raise ValueError("no referral branch")
+    candidates = branches.referral_candidates.filter(keyset).order_by(*order)
+    walk_sql, params = _sql(candidates.values_list("id", sort_field)[:REFERRAL_WINDOW])
+    referred_sql, referred_params = _sql(branches.referred_ids)
+    # Everything from the organisation's live referrals, materialised so that PostgreSQL
+    # starts from them (probing the cases by id) instead of walking the cases.
+    by_ids_sql, by_ids_params = _sql(
+        candidates.filter(pk__in=branches.referred_ids).order_by().values_list("id", sort_field)
+    )
+    direction = " DESC" if order[0].startswith("-") else ""
+    order_sql = f'"{sort_field}"{direction}, "id"{direction}'
+    ctes = [
+        # Not at all when the organisation has no live referral (a one-time condition).
+        f"referral_walk AS MATERIALIZED (SELECT * FROM ({walk_sql}) referral_candidates "  # noqa: S608 - our SQL
+        f"WHERE EXISTS ({referred_sql}))",
+        f"referral_hit AS MATERIALIZED (SELECT * FROM referral_walk WHERE referral_walk.id IN "  # noqa: S608 - our SQL
+        f"({referred_sql}) ORDER BY {order_sql} LIMIT {int(limit)})",
+        f"referral_all AS MATERIALIZED ({by_ids_sql})",
+    ]
+    params += referred_params + referred_params + by_ids_params
+    full = f"(SELECT COUNT(*) FROM referral_walk) >= {REFERRAL_WINDOW}"  # noqa: S608 - our SQL
+    hits = "SELECT * FROM referral_hit"
+    fallback = (
+        f"SELECT * FROM (SELECT * FROM referral_all ORDER BY {order_sql} LIMIT {int(limit)}) "  # noqa: S608 - our SQL
+        f"referral_fallback WHERE {full} AND (SELECT COUNT(*) FROM referral_hit) < {int(limit)}"
+    )
+    return ctes, params, hits, fallback
+
+
+def _first_rows_and_count(
+    branches: _Branches,
+    keyset: Q,
+    order: tuple[str, ...],
+    sort_field: str,
+    limit: int,
+    count: bool,
+) -> tuple[dict[int, Any], int]:
+    """The first `limit` rows (id → sort value) of every branch and, when `count`, how many
+    rows the (disjoint) branches hold, each counted up to COUNT_CAP + 1: one query, whose
+    cost is bounded by the page size, the cap and the referral window, never by the number of
+    cases."""
+    ctes: list[str] = []
+    params: list[Any] = []
+    selects: list[str] = []
+    select_params: list[Any] = []
+    counted: list[str] = []
+    counted_params: list[Any] = []
+    for number, query in enumerate(branches.direct):
+        sql, query_params = _sql(
+            query.filter(keyset).order_by(*order).values_list("id", sort_field)[:limit]
+        )
+        selects.append(f'SELECT 0, "id", "{sort_field}" FROM ({sql}) branch_{number}')  # noqa: S608 - our SQL
+        select_params += query_params
+        if count:
+            sql, query_params = _sql(query.order_by().values("id")[: COUNT_CAP + 1])
+            counted.append(f'SELECT "id" FROM ({sql}) counted_{number}')  # noqa: S608 - our SQL
+            counted_params += query_params
+    if branches.referral_candidates is not None:
+        ctes, params, hits, fallback = _referral_ctes(branches, keyset, order, sort_field, limit)
+        selects.append(f'SELECT 0, "id", "{sort_field}" FROM ({hits}) referral_hits')  # noqa: S608 - our SQL
+        selects.append(f'SELECT 0, "id", "{sort_field}" FROM ({fallback}) referral_more')  # noqa: S608 - our SQL
+        if count:  # the first page only: the walk started at the top
+            referred_sql, referred_params = _sql(cast(QuerySet[Any], branches.referred_ids))
+            full = f"(SELECT COUNT(*) FROM referral_walk) >= {REFERRAL_WINDOW}"  # noqa: S608 - our SQL
+            counted.append(
+                f'SELECT "id" FROM referral_walk WHERE "id" IN ({referred_sql}) AND NOT {full}'  # noqa: S608 - our SQL
+            )
+            counted.append(
+                f'SELECT "id" FROM (SELECT "id" FROM referral_all LIMIT {COUNT_CAP + 1}) '  # noqa: S608 - our SQL
+                f"counted_referred WHERE {full}"
+            )
+            counted_params += referred_params
+    if counted:
+        selects.append(
+            "SELECT 1, COUNT(*), NULL FROM (" + " UNION ALL ".join(counted) + ") counted"  # noqa: S608 - our SQL
+        )
+        select_params += counted_params
+    sql = " UNION ALL ".join(selects)
+    if ctes:
+        sql = "WITH " + ", ".join(ctes) + " " + sql
+    field = Case._meta.get_field(sort_field)
+    column = field.get_col(Case._meta.db_table)  # type: ignore[union-attr]
+    converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[union-attr]
+    found: dict[int, Any] = {}
+    total = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + select_params)
+        for kind, number, value in cursor.fetchall():
+            if kind == 1:
+                total = int(number)
+                continue
+            for converter in converters:
+                value = converter(value, column, connection)
+            found[int(number)] = value
+    return found, total
 
 
 def case_list(
@@ -227,17 +357,11 @@ def case_list(
             keyset = Q(next_deadline__gt=value) | Q(next_deadline=value, id__gt=last_id)
         else:
             keyset = Q(opened_at__lt=value) | Q(opened_at=value, id__lt=last_id)
-    candidates: dict[int, Any] = {}
-    total = 0
-    capped = False
-    for query in _branch_queries(actor, filters, today):
-        rows = query.filter(keyset).order_by(*order).values_list("id", sort_field)[: per_page + 1]
-        for case_id, value in rows:
-            candidates[case_id] = value
-        if count and not cursor:
-            found = query.order_by()[: COUNT_CAP + 1].count()
-            total += found
-            capped = capped or found > COUNT_CAP
+    counting = count and not cursor
+    candidates, total = _first_rows_and_count(
+        _branches(actor, filters, today), keyset, order, sort_field, per_page + 1, counting
+    )
+    capped = total > COUNT_CAP
     if deadline_mode:
         ordered = sorted(candidates.items(), key=lambda item: (item[1], item[0]))
     else:
@@ -248,8 +372,8 @@ def case_list(
         last_id, last_value = page_ids[-1]
         next_cursor = _encode(last_id, last_value, deadline_mode)
     page_rows = _rows(actor, [case_id for case_id, _ in page_ids], today, audit=audit)
-    if capped or total > COUNT_CAP:
-        total, capped = COUNT_CAP, True
+    if capped:
+        total = COUNT_CAP
     return CasePage(
         rows=page_rows,
         next_cursor=next_cursor,

@@ -2,6 +2,7 @@
 
 import base64
 import re
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -9,11 +10,14 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from palermo.accounts import services
+from palermo.accounts.middleware import SESSION_TOUCHED_KEY
 from palermo.accounts.models import Membership, User
 from palermo.accounts.roles import Role
 from palermo.audit.models import AuditEvent
@@ -328,16 +332,57 @@ def _session_row(client: Client) -> Session:
     return Session.objects.get(session_key=client.session.session_key)
 
 
-def test_sessions_are_short_and_renewed_on_every_request():
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+def _last_touched(client: Client, seconds_ago: int) -> None:
+    session = client.session
+    session[SESSION_TOUCHED_KEY] = int(time.time()) - seconds_ago
+    session.save()
+
+
+def test_sessions_are_short_and_renewed_by_requests_at_most_once_a_minute():
     assert settings.SESSION_COOKIE_AGE <= 60 * 60
+    assert settings.SESSION_TOUCH_EVERY <= 60
     client = signed_in_client(member(Role.CASE_WORKER))
+    # Renewed a minute ago or more: this request renews the expiry.
+    _last_touched(client, settings.SESSION_TOUCH_EVERY)
     Session.objects.filter(session_key=client.session.session_key).update(
         expire_date=timezone.now() + timedelta(seconds=60)
     )
     assert client.get("/people/").status_code == 200
     renewed = _session_row(client).expire_date - timezone.now()
     assert renewed > timedelta(seconds=settings.SESSION_COOKIE_AGE - 30)
+
+
+def test_a_session_renewed_less_than_a_minute_ago_is_not_written_again():
+    client = signed_in_client(member(Role.CASE_WORKER))
+    _last_touched(client, 5)
+    soon = timezone.now() + timedelta(seconds=120)
+    Session.objects.filter(session_key=client.session.session_key).update(expire_date=soon)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/people/").status_code == 200
+    assert _session_row(client).expire_date == soon
+    assert not [q for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+
+
+def test_the_idle_timeout_holds_to_the_minute():
+    """Requests keep renewing a session; once idle, it ends SESSION_COOKIE_AGE after its last
+    renewal, which was at most SESSION_TOUCH_EVERY before the last request."""
+    client = signed_in_client(member(Role.CASE_WORKER))
+    _last_touched(client, settings.SESSION_TOUCH_EVERY + 1)
+    before = timezone.now()
+    assert client.get("/people/").status_code == 200  # renews
+    expiry = _session_row(client).expire_date
+    idle = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    assert before + idle - timedelta(seconds=1) <= expiry <= timezone.now() + idle
+    # A request within the minute does not move the expiry, so the session still ends no
+    # later than the configured idle time after it, and no earlier than a minute before.
+    assert client.get("/people/").status_code == 200
+    assert _session_row(client).expire_date == expiry
+    last_request = timezone.now()
+    assert (
+        last_request + idle - timedelta(seconds=settings.SESSION_TOUCH_EVERY)
+        <= expiry
+        <= last_request + idle
+    )
 
 
 def test_a_session_idle_longer_than_the_timeout_is_signed_out():
