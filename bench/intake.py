@@ -522,8 +522,8 @@ class Processes:
         )
 
     def ensure_worker(self) -> None:
-        """The worker may give up while the database is down; start it again like a
-        supervisor (systemd) would."""
+        """The worker rides out a database outage (it backs off and carries on); should it
+        exit all the same, start it again as a supervisor (systemd) would, and count it."""
         if self.worker is None or self.worker.poll() is not None:
             self.worker_restarts += 1
             self.start_worker()
@@ -920,6 +920,7 @@ def benchmark(scale: Scale, quick: bool) -> dict[str, Any]:
             "sustained_latency_ms": sustained_lat,
             "exactly_once_steady": all(c["exactly_once"] for c in steady["check"].values()),
             "exactly_once_outage": outage_result["check"]["exactly_once"],
+            "worker_restarts_during_outage": processes.worker_restarts,
             "targets": {
                 "throughput_ge_500_per_s": saturation["acknowledged_per_s"] >= 500
                 and sustained["acknowledged_per_s"] >= 0.98 * min(scale.rate, 500),

@@ -13,9 +13,9 @@ PALERMO_COMMANDS: dict[str, list[tuple[str, str]]] = {
     "Set-up and operations": [
         ("init-keys", "create the key file for personal-data encryption (never overwrites)"),
         ("add-key", "add a fresh encryption key to the key file and make it active"),
-        ("rotate-keys", "re-encrypt every personal field with the active key, in batches"),
+        ("rotate-keys", "re-encrypt every personal field and encrypted file with the active key"),
         ("demo-data", "load deterministic multi-country demo data (--size small|large|N)"),
-        ("worker", "run background tasks and periodic jobs"),
+        ("worker", "run background tasks and periodic jobs; rides out database outages"),
         ("serve", "serve Palermo with the production server (gunicorn)"),
     ],
     "Accounts": [

@@ -20,14 +20,18 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
+from palermo.intake.attachments import _associated_data as attachment_associated_data
 from palermo.intake.attachments import open_sealed, seal
+from palermo.vault import files
+from palermo.vault.ciphers import Keyring
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 STORAGE_DIRECTORY = "casefile/documents"
@@ -160,3 +164,54 @@ def load(storage_name: str) -> bytes:
 
 def download_name(reference: str, content_type: str) -> str:
     return f"{reference}.{EXTENSIONS.get(content_type, 'bin')}"
+
+
+# --- key rotation ------------------------------------------------------------------------------
+# Documents are sealed the way intake's attachments are (`palermo.intake.attachments.seal`, the
+# storage name as associated data); `palermo rotate-keys` re-seals them under the active key:
+# in place, atomically, on a file-system storage; under a new name, switched in the document's
+# row by a compare-and-set UPDATE, on any other storage.
+
+
+def _stored_names() -> list[str]:
+    from .models import CaseDocument
+
+    return list(CaseDocument.objects.order_by("id").values_list("storage_name", flat=True))
+
+
+def _key_id(storage_name: str) -> str | None:
+    try:
+        with default_storage.open(storage_name, "rb") as handle:
+            return files.binary_key_id(handle.read(files.HEAD_BYTES))
+    except FileNotFoundError:
+        return None
+
+
+def reseal(storage_name: str, ring: Keyring) -> str:
+    """Re-seal one stored document under the active key."""
+    from .models import CaseDocument
+
+    try:
+        with default_storage.open(storage_name, "rb") as handle:
+            blob = handle.read()
+    except FileNotFoundError:
+        return files.GONE
+    if files.binary_key_id(blob) == ring.active_id:
+        return files.CURRENT
+    associated = attachment_associated_data(storage_name)
+    data = files.open_bytes(ring, blob, associated)
+    if isinstance(default_storage, FileSystemStorage):
+        path = Path(default_storage.path(storage_name))
+        files.replace_file(path, files.seal_bytes(ring, data, associated))
+        return files.ROTATED
+    renamed = store(data)
+    if not CaseDocument.objects.filter(storage_name=storage_name).update(storage_name=renamed):
+        default_storage.delete(renamed)  # its document was deleted meanwhile
+        return files.GONE
+    default_storage.delete(storage_name)
+    return files.ROTATED
+
+
+DOCUMENT_FILES = files.EncryptedFiles(
+    name="case documents", files=_stored_names, key_id=_key_id, reseal=reseal
+)

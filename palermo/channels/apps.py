@@ -22,3 +22,16 @@ class ChannelsConfig(AppConfig):
         register_periodic(
             "channels-retry-outbound", every=60, task_path="palermo.channels.tasks.retry_outbound"
         )
+        # The spool's files are sealed with the vault's keys: `palermo rotate-keys` re-seals them.
+        from palermo.vault.files import register_encrypted_files, sealed_text_directory
+
+        from . import spool
+
+        register_encrypted_files(
+            sealed_text_directory(
+                "channels spool",
+                spool.spool_dir,
+                suffix=spool.SUFFIX,
+                associated_data=spool.ASSOCIATED_DATA,
+            )
+        )

@@ -4,7 +4,8 @@ Keys (all optional): PUBLIC_URL (the scheme and host the gateways call, when Pal
 a proxy: signatures are checked against it), MAX_BODY_BYTES, RATE_PER_SECOND and RATE_BURST
 (accepted webhooks per channel and client address, per server process), BAD_SIGNATURES_PER_MINUTE
 (per client address), SPOOL_DIR, SPOOL_MAX_FILES, CHANNEL_CACHE_SECONDS, AUTO_REPLY_HOURS,
-BENCH_BARE_ENDPOINT.
+BENCH_BARE_ENDPOINT, PREPARED_STATEMENTS (PostgreSQL: prepare the ingestion statement once per
+connection; on by default).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ChannelSettings:
     channel_cache_seconds: float
     auto_reply_hours: float
     bench_bare_endpoint: bool
+    prepared_statements: bool
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +52,7 @@ def channel_settings() -> ChannelSettings:
         channel_cache_seconds=float(given.get("CHANNEL_CACHE_SECONDS", 10)),
         auto_reply_hours=float(given.get("AUTO_REPLY_HOURS") or 24),
         bench_bare_endpoint=bool(given.get("BENCH_BARE_ENDPOINT", False)),
+        prepared_statements=bool(given.get("PREPARED_STATEMENTS", True)),
     )
 
 

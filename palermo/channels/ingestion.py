@@ -17,6 +17,12 @@ replayed from the spool:
    (encrypted, fsynced) and acknowledged once the spool file is durable; if that fails too,
    503 so the gateway tries again.
 
+The store skips Django's per-request connection health check (a ``SELECT 1`` round trip
+before the first query of every request, with ``CONN_HEALTH_CHECKS``): on a connection kept
+from an earlier request that has died meanwhile (a database restart), the store fails at once,
+and is run again on a fresh connection. Running it twice is harmless: the gateway's message id
+makes the second run find the first one's message if that one was stored after all.
+
 A provider is not an actor: ingestion writes no audit event per message (the messages table
 is the record of receipt). What people do with a message later is audited by intake.
 """
@@ -29,8 +35,10 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -51,6 +59,7 @@ from .webhooks import RECEIVE, STATUS, WebhookRequest
 logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
+T = TypeVar("T")
 
 
 class DatabaseUnavailable(Exception):
@@ -147,6 +156,27 @@ def store_inbound(channel: Channel, sms: InboundSms, received_at: datetime.datet
     return Stored(stored.message_id, str(stored.message_public_id), duplicate=not stored.created)
 
 
+def _on_live_connection(write: Callable[[], T]) -> T:
+    """Run an idempotent write without the per-request health check; retry it once on a
+    fresh connection if the connection it found open turns out to be dead.
+
+    Inside a transaction (tests, callers with their own) nothing changes: a failure there is
+    the caller's to handle.
+    """
+    reused = connection.connection is not None and not connection.in_atomic_block
+    if reused:
+        # Django checks the connection before the request's first query (CONN_HEALTH_CHECKS);
+        # the write itself is the check here.
+        connection.health_check_done = True  # type: ignore[attr-defined]
+    try:
+        return write()
+    except DATABASE_ERRORS:
+        if not reused:
+            raise
+        _discard_broken_connection()
+    return write()
+
+
 def apply_delivery_report(channel: Channel, report: DeliveryReport) -> str:
     """Move an outbound message's status up (never back); idempotent. Returns the outcome."""
     if report.status is None:
@@ -199,7 +229,9 @@ def process(webhook: WebhookRequest, *, verified: bool = False) -> Outcome:
         if webhook.kind == RECEIVE:
             sms = gateway.parse_inbound(webhook)
             try:
-                stored = store_inbound(channel, sms, webhook.received_at)
+                stored = _on_live_connection(
+                    partial(store_inbound, channel, sms, webhook.received_at)
+                )
             except DATABASE_ERRORS as exc:
                 raise DatabaseUnavailable(str(exc)) from exc
             result = "duplicate" if stored.duplicate else "stored"
@@ -210,7 +242,7 @@ def process(webhook: WebhookRequest, *, verified: bool = False) -> Outcome:
             )
         report = gateway.parse_status(webhook)
         try:
-            result = apply_delivery_report(channel, report)
+            result = _on_live_connection(partial(apply_delivery_report, channel, report))
         except DATABASE_ERRORS as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         return Outcome(_json_ack({"status": result}), result, verified=True)

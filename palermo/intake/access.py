@@ -1,4 +1,5 @@
-"""The choke point for contacts and situations: every page and endpoint gets them through here.
+"""The choke point for contacts, situations and campaigns: every page and endpoint gets them
+through here.
 
 Contacts belong to the organisation that received them (the hotline). Its members whose role
 may view contacts see them all; nobody else sees any: NotFound (404), never a hint. An actor
@@ -16,7 +17,7 @@ from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
 from palermo.errors import Forbidden, NotFound
 
-from .models import Contact, Situation
+from .models import Campaign, Contact, Situation
 
 Action = Literal["view", "change", "escalate"]
 _ACTION_PERMISSION = {
@@ -77,9 +78,44 @@ def contact_for_actor(actor: Actor, public_id: UUID | str, action: Action = "vie
     return contact
 
 
-def situation_for_actor(actor: Actor, public_id: UUID | str) -> Situation:
+def situation_for_actor(
+    actor: Actor, public_id: UUID | str, action: Literal["view", "change"] = "view"
+) -> Situation:
+    """The situation with this public id if the actor may perform `action` on it.
+
+    Situations follow their contacts: the organisation's members who may view contacts see
+    them (NotFound for anyone else); those who may record contacts change them (Forbidden for
+    the others).
+    """
     key = public_key(public_id)
-    situation = situations_visible_to(actor).filter(public_id=key).first()
+    situation = (
+        situations_visible_to(actor)
+        .select_related("owner_organisation", "created_by")
+        .filter(public_id=key)
+        .first()
+    )
     if situation is None:
         raise NotFound()
+    if not actor.can(_ACTION_PERMISSION[action]):
+        raise Forbidden()
     return situation
+
+
+def may_manage_campaigns(actor: Actor) -> bool:
+    """Supervisors and administrators keep their organisation's campaigns."""
+    return (
+        actor.user is not None
+        and actor.organisation is not None
+        and actor.can(Perm.CAMPAIGN_MANAGE)
+    )
+
+
+def campaign_for_actor(actor: Actor, public_id: UUID | str) -> Campaign:
+    """One of the actor's organisation's campaigns, for a campaign manager; NotFound else."""
+    if not may_manage_campaigns(actor):
+        raise NotFound()
+    key = public_key(public_id)
+    campaign = Campaign.objects.filter(owner_organisation=actor.organisation, public_id=key).first()
+    if campaign is None:
+        raise NotFound()
+    return campaign

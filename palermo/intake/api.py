@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
+from palermo.errors import invalid
 from palermo.people.schemas import ErrorOut
 
-from . import access, selectors, services
+from . import access, selectors, services, statistics
 from .models import CallerType, Category, ContactChannel, EscalationBasis, PersonRole
 from .statuses import Status as ContactStatus
 from .validation import MAX_LENGTHS
@@ -304,3 +305,307 @@ def link_person(request: HttpRequest, public_id: str, payload: LinkPersonIn) -> 
         actor=actor, contact=contact, person_id=payload.person, role=payload.role.value
     )
     return _detail(actor, public_id)
+
+
+# --- situations -------------------------------------------------------------------------------
+
+
+class SituationItem(BaseModel):
+    """A situation in a list: counts and times, no personal data."""
+
+    id: str
+    reference: str
+    status: str
+    contact_count: int
+    person_count: int
+    crisis: bool = Field(description="Whether one of its contacts is a crisis")
+    top_urgency: int | None = Field(None, description="The most urgent of its contacts, 1-4")
+    last_contact_at: datetime.datetime | None = None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class SituationContactOut(BaseModel):
+    id: str
+    reference: str
+    received_at: datetime.datetime
+    channel: str
+    category: str
+    urgency: int
+    status: str
+
+
+class SituationPersonOut(BaseModel):
+    """A linked person: its name only where the caller may see the identity group."""
+
+    id: str
+    reference: str
+    role: str
+    linked_at: datetime.datetime
+    display_name: str | None = None
+
+
+class SituationOut(BaseModel):
+    """A situation as the caller may see it; `summary` is absent when withheld."""
+
+    id: str
+    reference: str
+    status: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    closed_at: datetime.datetime | None = None
+    visible_groups: list[str]
+    summary: str | None = None
+    contacts: list[SituationContactOut]
+    persons: list[SituationPersonOut]
+
+
+class SituationFilter(Schema):
+    show: Literal["open", "closed", "all"] = "open"
+    page: int = Field(1, ge=1, le=100_000, description="50 situations a page, open ones first")
+
+
+class SituationCreateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    contact: StrictStr = Field(
+        max_length=36, description="The contact it is opened from: its id or reference (C-…)"
+    )
+    summary: StrictStr | None = _text("summary")
+
+
+class SituationPatchIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    summary: StrictStr | None = _text("summary")
+
+
+class SituationStatusIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["open", "closed"]
+
+
+class SituationContactIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    contact: StrictStr = Field(max_length=36, description="A contact's id or reference (C-…)")
+
+
+def _situation(actor: Actor, public_id: str) -> SituationOut:
+    view = selectors.situation_detail(actor=actor, public_id=public_id)
+    return SituationOut(**view.as_dict())
+
+
+@router.get(
+    "/situations",
+    response={200: list[SituationItem], **_READ_ERRORS},
+    summary="Situations, open ones first",
+)
+def list_situations(request: HttpRequest, filters: Query[SituationFilter]) -> list[SituationItem]:
+    """The organisation's situations (open by default; `show`: closed, all), open ones first,
+    the most recently changed first; 50 a page. No personal data: fetch one for its summary
+    and its persons."""
+    page = selectors.situation_list(actor=_actor(request), show=filters.show, page_number=1)
+    if filters.page > page.paginator.num_pages:
+        return []
+    page = page.paginator.page(filters.page)
+    return [
+        SituationItem(
+            id=str(s.public_id),
+            reference=s.reference,
+            status=s.status,
+            contact_count=s.contact_count,  # type: ignore[attr-defined]
+            person_count=s.person_count,  # type: ignore[attr-defined]
+            crisis=bool(s.crisis_count),  # type: ignore[attr-defined]
+            top_urgency=s.top_urgency,  # type: ignore[attr-defined]
+            last_contact_at=s.last_contact_at,  # type: ignore[attr-defined]
+            created_at=s.created_at,
+            updated_at=s.updated_at,
+        )
+        for s in page.object_list
+    ]
+
+
+@router.post(
+    "/situations",
+    response={201: SituationOut, **_WRITE_ERRORS},
+    exclude_unset=True,
+    summary="Open a situation from a contact",
+)
+def create_situation(request: HttpRequest, payload: SituationCreateIn) -> Status:
+    """The contact joins it, with the persons linked to the contact."""
+    actor = _actor(request)
+    contact = selectors.contact_by_reference(actor=actor, text=payload.contact, action="change")
+    situation = services.situation_create(actor=actor, contact=contact, summary=payload.summary)
+    return Status(201, _situation(actor, str(situation.public_id)))
+
+
+@router.get(
+    "/situations/{public_id}",
+    response={200: SituationOut, **_READ_ERRORS},
+    exclude_unset=True,
+    summary="One situation, with its contacts and persons",
+)
+def get_situation(request: HttpRequest, public_id: str) -> SituationOut:
+    """Reading it is audited: the summary (narrative group) and the persons' names."""
+    return _situation(_actor(request), public_id)
+
+
+@router.patch(
+    "/situations/{public_id}",
+    response={200: SituationOut, **_WRITE_ERRORS},
+    exclude_unset=True,
+    summary="Change a situation's summary",
+)
+def update_situation(
+    request: HttpRequest, public_id: str, payload: SituationPatchIn
+) -> SituationOut:
+    actor = _actor(request)
+    situation = selectors.situation_for_change(actor=actor, public_id=public_id)
+    if "summary" in payload.model_fields_set:
+        services.situation_update(actor=actor, situation=situation, summary=payload.summary)
+    return _situation(actor, public_id)
+
+
+@router.post(
+    "/situations/{public_id}/status",
+    response={200: SituationOut, **_WRITE_ERRORS},
+    exclude_unset=True,
+    summary="Close or reopen a situation",
+)
+def situation_status(
+    request: HttpRequest, public_id: str, payload: SituationStatusIn
+) -> SituationOut:
+    actor = _actor(request)
+    situation = selectors.situation_for_change(actor=actor, public_id=public_id)
+    services.situation_set_status(actor=actor, situation=situation, status=payload.status)
+    return _situation(actor, public_id)
+
+
+@router.post(
+    "/situations/{public_id}/contacts",
+    response={200: SituationOut, **_WRITE_ERRORS},
+    exclude_unset=True,
+    summary="Add a contact (and its persons) to a situation",
+)
+def situation_add_contact(
+    request: HttpRequest, public_id: str, payload: SituationContactIn
+) -> SituationOut:
+    """A contact is in one situation at most: adding it here takes it out of another."""
+    actor = _actor(request)
+    situation = selectors.situation_for_change(actor=actor, public_id=public_id)
+    contact = selectors.contact_by_reference(actor=actor, text=payload.contact, action="change")
+    services.situation_add_contact(actor=actor, situation=situation, contact=contact)
+    return _situation(actor, public_id)
+
+
+@router.delete(
+    "/situations/{public_id}/contacts/{contact_id}",
+    response={200: SituationOut, **_WRITE_ERRORS},
+    exclude_unset=True,
+    summary="Take a contact out of a situation",
+)
+def situation_remove_contact(request: HttpRequest, public_id: str, contact_id: str) -> SituationOut:
+    actor = _actor(request)
+    situation = selectors.situation_for_change(actor=actor, public_id=public_id)
+    contact = selectors.contact_by_reference(actor=actor, text=contact_id, action="change")
+    services.situation_remove_contact(actor=actor, situation=situation, contact=contact)
+    return _situation(actor, public_id)
+
+
+@router.post(
+    "/situations/{public_id}/persons",
+    response={200: SituationOut, **_WRITE_ERRORS},
+    exclude_unset=True,
+    summary="Link a person (one you may see) to a situation",
+)
+def situation_link_person(
+    request: HttpRequest, public_id: str, payload: LinkPersonIn
+) -> SituationOut:
+    actor = _actor(request)
+    situation = selectors.situation_for_change(actor=actor, public_id=public_id)
+    services.situation_link_person(
+        actor=actor, situation=situation, person_id=payload.person, role=payload.role.value
+    )
+    return _situation(actor, public_id)
+
+
+@router.delete(
+    "/situations/{public_id}/persons/{person_id}",
+    response={200: SituationOut, **_WRITE_ERRORS},
+    exclude_unset=True,
+    summary="Unlink a person from a situation",
+)
+def situation_unlink_person(request: HttpRequest, public_id: str, person_id: str) -> SituationOut:
+    actor = _actor(request)
+    situation = selectors.situation_for_change(actor=actor, public_id=public_id)
+    services.situation_unlink_person(actor=actor, situation=situation, person_id=person_id)
+    return _situation(actor, public_id)
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+class StatisticsFilter(Schema):
+    date_from: str | None = Field(
+        None, alias="from", max_length=10, description="YYYY-MM-DD; default 29 days before `to`"
+    )
+    date_to: str | None = Field(None, alias="to", max_length=10, description="YYYY-MM-DD; today")
+
+
+class StatisticsRowOut(BaseModel):
+    key: str = Field(description="The value counted: a day, a channel, a category, a language…")
+    label: str
+    count: int | None = Field(description="null: fewer than `small_cell`, withheld")
+
+
+class StatisticsTableOut(BaseModel):
+    key: Literal["day", "channel", "category", "language", "source"]
+    title: str
+    rows: list[StatisticsRowOut]
+
+
+class StatisticsOut(BaseModel):
+    """The figures of the intake statistics page: counts only."""
+
+    date_from: datetime.date
+    date_to: datetime.date
+    total: int | None
+    coalition_wide: bool = Field(description="Every organisation's contacts (coordinator)")
+    suppressed: bool = Field(description="Whether counts below `small_cell` are withheld")
+    small_cell: int
+    tables: list[StatisticsTableOut]
+
+
+@router.get(
+    "/statistics",
+    response={200: StatisticsOut, **_READ_ERRORS},
+    summary="Intake statistics: contacts by day, channel, category, language, source",
+)
+def intake_statistics(request: HttpRequest, filters: Query[StatisticsFilter]) -> StatisticsOut:
+    """Contacts received between `from` and `to` (inclusive, at most a year; the last 30 days
+    by default), by day, channel, category, language and number or campaign (`source`) —
+    the same figures as the statistics page. The national coordinator gets the whole
+    coalition's, with counts below `small_cell` withheld (null)."""
+    date_from, date_to, errors = statistics.parse_range(filters.date_from, filters.date_to)
+    if errors:
+        raise invalid(errors)
+    figures = statistics.intake_statistics(
+        actor=_actor(request), date_from=date_from, date_to=date_to
+    )
+    return StatisticsOut(
+        date_from=figures.date_from,
+        date_to=figures.date_to,
+        total=figures.total,
+        coalition_wide=figures.coalition_wide,
+        suppressed=figures.suppressed,
+        small_cell=statistics.SMALL_CELL,
+        tables=[
+            StatisticsTableOut(
+                key=table.key,  # type: ignore[arg-type]
+                title=table.title,
+                rows=[
+                    StatisticsRowOut(key=row.key, label=row.label, count=row.count)
+                    for row in table.rows
+                ],
+            )
+            for table in figures.tables
+        ],
+    )

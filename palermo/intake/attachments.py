@@ -6,6 +6,10 @@ limit. The bytes are sealed with the vault's active AES-GCM key before they reac
 the storage name as associated data (a sealed file copied under another name will not open):
 
     pf1:<key id>:<nonce (12 bytes)><ciphertext and tag>
+
+`palermo rotate-keys` re-seals them under the active key (`ATTACHMENT_FILES`, registered in
+the app's ready()): in place, atomically, on a file-system storage; under a new name, switched
+in the attachment's row by a compare-and-set UPDATE, on any other storage.
 """
 
 from __future__ import annotations
@@ -13,20 +17,19 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
-from palermo.vault.ciphers import NONCE_BYTES, VaultError
+from palermo.vault import files
+from palermo.vault.ciphers import Keyring, VaultError
 from palermo.vault.keys import keyring
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES = 3
-PREFIX = b"pf1:"
 STORAGE_DIRECTORY = "intake/attachments"
 
 # Content type → the ways its files begin (checked on the bytes, never on the name).
@@ -93,25 +96,13 @@ def _associated_data(storage_name: str) -> bytes:
 
 
 def seal(storage_name: str, data: bytes) -> bytes:
-    ring = keyring()
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(ring.keys[ring.active_id]).encrypt(nonce, data, _associated_data(storage_name))
-    return PREFIX + ring.active_id.encode("ascii") + b":" + nonce + sealed
+    return files.seal_bytes(keyring(), data, _associated_data(storage_name))
 
 
 def open_sealed(storage_name: str, blob: bytes) -> bytes:
-    if not blob.startswith(PREFIX):
+    if not blob.startswith(files.BINARY_PREFIX):
         raise VaultError("Not an encrypted attachment.")
-    key_id, _sep, rest = blob[len(PREFIX) :].partition(b":")
-    key = keyring().keys.get(key_id.decode("ascii", "replace"))
-    if key is None:
-        raise VaultError("The attachment's key is not in the keyring.")
-    try:
-        return AESGCM(key).decrypt(
-            rest[:NONCE_BYTES], rest[NONCE_BYTES:], _associated_data(storage_name)
-        )
-    except InvalidTag as exc:
-        raise VaultError("An encrypted attachment failed its integrity check.") from exc
+    return files.open_bytes(keyring(), blob, _associated_data(storage_name))
 
 
 def store(data: bytes) -> str:
@@ -136,3 +127,57 @@ def discard(storage_names: list[str]) -> None:
 def load(storage_name: str) -> bytes:
     with default_storage.open(storage_name, "rb") as handle:
         return open_sealed(storage_name, handle.read())
+
+
+# --- key rotation ------------------------------------------------------------------------------
+
+
+def _stored_names() -> list[str]:
+    from .models import Attachment
+
+    return list(Attachment.objects.order_by("id").values_list("storage_name", flat=True))
+
+
+def _key_id(storage_name: str) -> str | None:
+    try:
+        with default_storage.open(storage_name, "rb") as handle:
+            return files.binary_key_id(handle.read(files.HEAD_BYTES))
+    except FileNotFoundError:
+        return None
+
+
+def _filesystem_path(storage_name: str) -> Path | None:
+    """The file's path on disk, on a file-system storage (others may answer path() too,
+    with a path where nothing is: the in-memory one)."""
+    if not isinstance(default_storage, FileSystemStorage):
+        return None
+    return Path(default_storage.path(storage_name))
+
+
+def reseal(storage_name: str, ring: Keyring) -> str:
+    """Re-seal one stored attachment under the active key (see the module's docstring)."""
+    from .models import Attachment
+
+    try:
+        with default_storage.open(storage_name, "rb") as handle:
+            blob = handle.read()
+    except FileNotFoundError:
+        return files.GONE
+    if files.binary_key_id(blob) == ring.active_id:
+        return files.CURRENT
+    data = files.open_bytes(ring, blob, _associated_data(storage_name))
+    path = _filesystem_path(storage_name)
+    if path is not None:
+        files.replace_file(path, files.seal_bytes(ring, data, _associated_data(storage_name)))
+        return files.ROTATED
+    renamed = store(data)
+    if not Attachment.objects.filter(storage_name=storage_name).update(storage_name=renamed):
+        default_storage.delete(renamed)  # its attachment was deleted meanwhile
+        return files.GONE
+    default_storage.delete(storage_name)
+    return files.ROTATED
+
+
+ATTACHMENT_FILES = files.EncryptedFiles(
+    name="intake attachments", files=_stored_names, key_id=_key_id, reseal=reseal
+)

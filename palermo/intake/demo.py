@@ -249,6 +249,8 @@ def load_demo(context: Any) -> dict[str, int]:
         earlier = Contact.objects.filter(owner_organisation=hotline, source_key__startswith="demo:")
         Escalation.objects.filter(contact__in=earlier).delete()
         earlier.delete()
+        # Their situations, left without contacts (a real situation keeps its real ones).
+        Situation.objects.filter(owner_organisation=hotline, contacts__isnull=True).delete()
         campaigns = _campaigns(hotline)
         contacts: list[Contact] = []
         texts: list[tuple[str, str]] = []
@@ -351,12 +353,52 @@ def load_demo(context: Any) -> dict[str, int]:
                     escalated_at=contact.received_at + datetime.timedelta(minutes=30),
                 )
                 escalations += 1
+        situations = _situations(hotline, contacts, rng)
     return {
         "campaigns": len(campaigns),
         "contacts": len(contacts),
         "identifiers": len(rows),
         "escalations": escalations,
+        "situations": situations,
     }
+
+
+SITUATION_SUMMARIES = (
+    "Several callers describe the same white minibus taking young women across the border.",
+    "Calls about one 'agency' recruiting farm workers for Italy with no contract.",
+    "Neighbours and a relative report the same family: children kept out of school, working.",
+    "A recruiter's number that appears in several tips about dancing jobs abroad.",
+    "Construction workers whose passports the employer keeps; the same site in each call.",
+    "Messages from one truck stop about girls brought to drivers at night.",
+)
+
+
+def _situations(hotline: Any, contacts: list[Contact], rng: random.Random) -> int:
+    """Group some contacts about one case of concern into situations: a few contacts each,
+    most still open, a quarter closed. The same on every load of the same seed."""
+    ordered = sorted(contacts, key=lambda c: c.received_at, reverse=True)
+    count = max(6, len(ordered) // 30)
+    made = 0
+    for number in range(count):
+        start = number * 7 + rng.randint(0, 3)
+        members = ordered[start : start + rng.randint(2, 4)]
+        if len(members) < 2:
+            break
+        first = min(c.received_at for c in members)
+        last = max(c.received_at for c in members)
+        closed = number % 4 == 3
+        situation = Situation.objects.create(
+            owner_organisation=hotline,
+            summary=SITUATION_SUMMARIES[number % len(SITUATION_SUMMARIES)],
+            status="closed" if closed else "open",
+            created_by=members[0].assigned_to,
+            updated_at=last,
+            closed_at=last + datetime.timedelta(days=2) if closed else None,
+        )
+        Situation.objects.filter(pk=situation.pk).update(created_at=first)
+        Contact.objects.filter(pk__in=[c.pk for c in members]).update(situation=situation)
+        made += 1
+    return made
 
 
 def reset_demo() -> None:

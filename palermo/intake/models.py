@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from palermo.vault.fields import EncryptedTextField
 
-from .statuses import Status
+from .statuses import SituationStatus, Status
 
 
 class ContactChannel(models.TextChoices):
@@ -67,6 +67,10 @@ STATUS_CHOICES = [
     (Status.CLAIMED.value, _("Claimed")),
     (Status.IN_PROGRESS.value, _("In progress")),
     (Status.CLOSED.value, _("Closed")),
+]
+SITUATION_STATUS_CHOICES = [
+    (SituationStatus.OPEN.value, _("Open")),
+    (SituationStatus.CLOSED.value, _("Closed")),
 ]
 
 
@@ -125,13 +129,23 @@ class Campaign(models.Model):
 
 
 class Situation(models.Model):
-    """One case of concern: the contacts that describe it and the persons it involves."""
+    """One case of concern: the contacts that describe it and the persons it involves.
+
+    Its status (statuses.py) says whether the hotline is still working on it; `updated_at`
+    moves with every change to it, its contacts or its persons, and orders the list.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner_organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="situations"
     )
     summary = EncryptedTextField(_("summary"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=SITUATION_STATUS_CHOICES,
+        default=SituationStatus.OPEN.value,
+    )
     persons: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         "people.Person", through="SituationPerson", related_name="situations", blank=True
     )
@@ -139,9 +153,12 @@ class Situation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(_("last change"), default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner_organisation", "status", "updated_at"])]
 
     def __str__(self) -> str:
         return self.reference
@@ -263,9 +280,14 @@ class ContactPerson(models.Model):
 
 
 class SituationPerson(models.Model):
+    """A person a situation involves, linked through the people module's access checks."""
+
     situation = models.ForeignKey(Situation, on_delete=models.CASCADE, related_name="person_links")
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=12, choices=PersonRole.choices, default=PersonRole.CONCERNED)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     linked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from palermo.people.access import person_for_actor
 from palermo.vault.fields import blind_index
 
 from . import identifiers as extraction
-from .access import public_key, require_permission
+from .access import may_manage_campaigns, public_key, require_permission
 from .field_groups import IDENTIFIER_DOMAINS, groups_touched, reporter_indexes
 from .models import (
     CallerType,
@@ -38,15 +38,15 @@ from .models import (
     SituationPerson,
     Urgency,
 )
-from .statuses import Status, can_move
+from .statuses import SituationStatus, Status, can_move, situation_can_move
 from .validation import (
     CONTACT_FIELDS,
     MAX_LENGTHS,
-    Refused,
+    clean_campaign_input,
     clean_contact_input,
     clean_escalation,
     clean_person_role,
-    clean_text,
+    clean_summary,
 )
 
 # Fields whose text is searched for identifiers, and the source each is recorded under.
@@ -420,60 +420,370 @@ def contact_link_person(
 # --- situations ----------------------------------------------------------------------------
 
 
+def _touch(situation: Situation, *fields: str) -> None:
+    situation.updated_at = timezone.now()
+    situation.save(update_fields=["updated_at", *fields])
+
+
+def _adopt_persons(situation: Situation, contact: Contact, actor: Actor) -> list[str]:
+    """Link the contact's persons to the situation too; returns the public ids newly linked."""
+    added = []
+    for link in contact.person_links.select_related("person"):
+        _link, created = SituationPerson.objects.get_or_create(
+            situation=situation,
+            person_id=link.person_id,
+            defaults={"role": link.role, "linked_by": actor.user},
+        )
+        if created:
+            added.append(str(link.person.public_id))
+    return added
+
+
+def _same_organisation(situation: Situation, contact: Contact) -> None:
+    # Both come through the access layer already; a mismatch is a contact the situation's
+    # organisation cannot see, so it is not found (never a hint).
+    if situation.owner_organisation_id != contact.owner_organisation_id:
+        raise NotFound()
+
+
 @transaction.atomic
 def situation_create(*, actor: Actor, contact: Contact, summary: Any = None) -> Situation:
-    """Open a situation from a contact (which joins it), with its linked persons."""
+    """Open a situation from a contact, which joins it with its linked persons.
+
+    The caller gets `contact` through `access.contact_for_actor(actor, id, "change")`.
+    Audited as situation.create (with the narrative group when a summary is given).
+    """
     require_permission(actor, Perm.CONTACT_CREATE)
-    text = None
-    if isinstance(summary, str) and summary.strip():
-        try:
-            text = clean_text(summary, "summary")
-        except Refused as refused:
-            raise invalid({"summary": [refused.message]}) from None
-    elif summary not in (None, ""):
-        raise invalid({"summary": [_("Enter text.")]})
+    text = clean_summary(summary)
+    now = timezone.now()
     situation = Situation.objects.create(
-        owner_organisation=contact.owner_organisation, summary=text, created_by=actor.user
+        owner_organisation=contact.owner_organisation,
+        summary=text,
+        created_by=actor.user,
+        updated_at=now,
     )
+    previous = contact.situation
     contact.situation = situation
     contact.save(update_fields=["situation", "updated_at"])
-    for link in contact.person_links.all():
-        SituationPerson.objects.get_or_create(
-            situation=situation, person_id=link.person_id, defaults={"role": link.role}
-        )
+    persons = _adopt_persons(situation, contact, actor)
     audit_record(
         actor=actor,
         action="situation.create",
         object_type="situation",
         object_id=str(situation.public_id),
         field_groups=["narrative"] if text else [],
-        details={"contact": str(contact.public_id)},
+        details={
+            "contact": str(contact.public_id),
+            "persons": persons,
+            "left_situation": str(previous.public_id) if previous else None,
+        },
+    )
+    return situation
+
+
+@transaction.atomic
+def situation_update(*, actor: Actor, situation: Situation, summary: Any) -> Situation:
+    """Change a situation's summary; audited as situation.update (narrative group)."""
+    require_permission(actor, Perm.CONTACT_CREATE)
+    text = clean_summary(summary)
+    if text == situation.summary:
+        return situation
+    situation.summary = text
+    _touch(situation, "summary")
+    audit_record(
+        actor=actor,
+        action="situation.update",
+        object_type="situation",
+        object_id=str(situation.public_id),
+        field_groups=["narrative"],
+        details={"fields": ["summary"]},
+    )
+    return situation
+
+
+@transaction.atomic
+def situation_set_status(*, actor: Actor, situation: Situation, status: Any) -> Situation:
+    """Close or reopen a situation (statuses.py); audited as situation.status."""
+    require_permission(actor, Perm.CONTACT_CREATE)
+    try:
+        target = SituationStatus(status)
+    except ValueError:
+        raise invalid({"status": [_("Choose one of the listed options.")]}) from None
+    situation = Situation.objects.select_for_update().get(pk=situation.pk)
+    current = situation.status
+    if current == target.value:
+        return situation
+    if not situation_can_move(current, target.value):
+        raise ApplicationError(
+            _("This situation cannot change to that status."),
+            code="invalid_transition",
+            status=409,
+        )
+    situation.status = target.value
+    situation.closed_at = timezone.now() if target == SituationStatus.CLOSED else None
+    _touch(situation, "status", "closed_at")
+    audit_record(
+        actor=actor,
+        action="situation.status",
+        object_type="situation",
+        object_id=str(situation.public_id),
+        details={"from": current, "to": target.value},
     )
     return situation
 
 
 @transaction.atomic
 def situation_add_contact(*, actor: Actor, situation: Situation, contact: Contact) -> Situation:
-    """Add a contact (and its linked persons) to a situation of the same organisation."""
+    """Add a contact (and its linked persons) to a situation of the same organisation.
+
+    A contact belongs to one situation at most: adding it here takes it out of another.
+    Audited as situation.contact_added.
+    """
     require_permission(actor, Perm.CONTACT_CREATE)
-    if situation.owner_organisation_id != contact.owner_organisation_id:
-        raise NotFound()
+    _same_organisation(situation, contact)
     if contact.situation_id == situation.pk:
         return situation
+    previous = contact.situation
     contact.situation = situation
     contact.save(update_fields=["situation", "updated_at"])
-    for link in contact.person_links.all():
-        SituationPerson.objects.get_or_create(
-            situation=situation, person_id=link.person_id, defaults={"role": link.role}
-        )
+    persons = _adopt_persons(situation, contact, actor)
+    _touch(situation)
     audit_record(
         actor=actor,
         action="situation.contact_added",
         object_type="situation",
         object_id=str(situation.public_id),
+        details={
+            "contact": str(contact.public_id),
+            "persons": persons,
+            "left_situation": str(previous.public_id) if previous else None,
+        },
+    )
+    return situation
+
+
+@transaction.atomic
+def situation_remove_contact(*, actor: Actor, situation: Situation, contact: Contact) -> Situation:
+    """Take a contact out of the situation (the persons it brought stay linked: unlink them
+    one by one if they do not belong). Audited as situation.contact_removed."""
+    require_permission(actor, Perm.CONTACT_CREATE)
+    _same_organisation(situation, contact)
+    if contact.situation_id != situation.pk:
+        raise invalid({"contact": [_("This contact is not part of this situation.")]})
+    contact.situation = None
+    contact.save(update_fields=["situation", "updated_at"])
+    _touch(situation)
+    audit_record(
+        actor=actor,
+        action="situation.contact_removed",
+        object_type="situation",
+        object_id=str(situation.public_id),
         details={"contact": str(contact.public_id)},
     )
     return situation
+
+
+@transaction.atomic
+def situation_link_person(
+    *, actor: Actor, situation: Situation, person_id: Any, role: Any = None
+) -> SituationPerson:
+    """Link a person the actor may see to the situation; audited as situation.person_linked.
+
+    The person goes through the people module's access check: one the actor may not see is
+    NotFound, exactly as on the person pages. Linking again changes nothing (not even the
+    role: unlink first to change it).
+    """
+    require_permission(actor, Perm.CONTACT_CREATE)
+    if not isinstance(person_id, str):
+        raise NotFound()
+    person = person_for_actor(actor, person_id, "view")
+    cleaned_role = clean_person_role(role)
+    link, created = SituationPerson.objects.get_or_create(
+        situation=situation,
+        person=person,
+        defaults={"role": cleaned_role, "linked_by": actor.user},
+    )
+    if created:
+        _touch(situation)
+        audit_record(
+            actor=actor,
+            action="situation.person_linked",
+            object_type="situation",
+            object_id=str(situation.public_id),
+            details={"person": str(person.public_id), "role": cleaned_role},
+        )
+    return link
+
+
+@transaction.atomic
+def situation_unlink_person(*, actor: Actor, situation: Situation, person_id: Any) -> None:
+    """Remove a person from the situation (by the person's public id among its links);
+    audited as situation.person_unlinked. The person record itself is untouched."""
+    require_permission(actor, Perm.CONTACT_CREATE)
+    try:
+        key = public_key(person_id)
+    except NotFound:
+        raise invalid({"person": [_("This person is not linked to this situation.")]}) from None
+    link = situation.person_links.filter(person__public_id=key).first()
+    if link is None:
+        raise invalid({"person": [_("This person is not linked to this situation.")]})
+    role = link.role
+    link.delete()
+    _touch(situation)
+    audit_record(
+        actor=actor,
+        action="situation.person_unlinked",
+        object_type="situation",
+        object_id=str(situation.public_id),
+        details={"person": str(key), "role": role},
+    )
+
+
+# --- campaigns -----------------------------------------------------------------------------
+
+
+def _campaign_conflicts(
+    organisation: Organisation, cleaned: dict[str, Any], campaign: Campaign | None
+) -> dict[str, list[str]]:
+    """What would make attribution ambiguous: a name, number or code already taken, or a
+    second campaign for the public tip form."""
+    others = Campaign.objects.exclude(pk=campaign.pk) if campaign else Campaign.objects.all()
+    errors: dict[str, list[str]] = {}
+    name = cleaned.get("name")
+    if name and others.filter(owner_organisation=organisation, name__iexact=name).exists():
+        errors["name"] = [_("Your organisation already has a campaign of that name.")]
+    numbers = set(cleaned.get("numbers") or [])
+    if numbers:
+        digits = {"".join(c for c in n if c.isdigit()) for n in numbers}
+        for other in others.filter(owner_organisation=organisation, active=True):
+            taken = {"".join(c for c in str(n) if c.isdigit()) for n in other.numbers}
+            if digits & taken:
+                errors["numbers"] = [
+                    _("A number is already published by the campaign “%(name)s”.")
+                    % {"name": other.name}
+                ]
+                break
+    codes = set(cleaned.get("codes") or [])
+    if codes:
+        # Codes are looked up across every organisation (a tip names no organisation).
+        for other in others.filter(active=True).only("codes", "name", "owner_organisation"):
+            if codes & {str(c).upper() for c in other.codes}:
+                errors["codes"] = [_("A code is already used by another campaign.")]
+                break
+    if cleaned.get("receives_web_tips") and others.filter(receives_web_tips=True).exists():
+        errors["receives_web_tips"] = [
+            _(
+                "Another campaign already receives the public tip form; only one may. "
+                "Clear it there first."
+            )
+        ]
+    return errors
+
+
+def _campaign_audit_details(campaign: Campaign) -> dict[str, Any]:
+    # Campaigns are published facts (numbers on posters), not personal data.
+    return {
+        "name": campaign.name,
+        "numbers": list(campaign.numbers),
+        "codes": list(campaign.codes),
+        "web_tips": campaign.receives_web_tips,
+        "active": campaign.active,
+    }
+
+
+@transaction.atomic
+def campaign_create(*, actor: Actor, data: dict[str, Any]) -> Campaign:
+    """A campaign of the actor's organisation: the numbers, codes and posters contacts come
+    through, for attribution and the statistics. Audited as campaign.create."""
+    if not may_manage_campaigns(actor):
+        raise Forbidden()
+    assert actor.organisation is not None  # noqa: S101 - may_manage_campaigns checked it
+    cleaned = clean_campaign_input(data, creating=True)
+    conflicts = _campaign_conflicts(actor.organisation, cleaned, None)
+    if conflicts:
+        raise invalid(conflicts)
+    campaign = Campaign(owner_organisation=actor.organisation, **cleaned)
+    try:
+        with transaction.atomic():
+            campaign.save()
+    except IntegrityError:  # a concurrent create took the name or the tip form
+        raise invalid(
+            _campaign_conflicts(actor.organisation, cleaned, None)
+            or {"name": [_("Your organisation already has a campaign of that name.")]}
+        ) from None
+    audit_record(
+        actor=actor,
+        action="campaign.create",
+        object_type="campaign",
+        object_id=str(campaign.public_id),
+        details=_campaign_audit_details(campaign),
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, actor: Actor, campaign: Campaign, data: dict[str, Any]) -> Campaign:
+    """Change a campaign's fields; audited as campaign.update with what changed.
+
+    The caller gets `campaign` through `access.campaign_for_actor`.
+    """
+    if not may_manage_campaigns(actor):
+        raise Forbidden()
+    current = {"starts_on": campaign.starts_on, "ends_on": campaign.ends_on}
+    cleaned = clean_campaign_input(data, creating=False, current=current)
+    changed = {k: v for k, v in cleaned.items() if getattr(campaign, k) != v}
+    if not changed:
+        return campaign
+    conflicts = _campaign_conflicts(campaign.owner_organisation, changed, campaign)
+    if conflicts:
+        raise invalid(conflicts)
+    for name, value in changed.items():
+        setattr(campaign, name, value)
+    try:
+        with transaction.atomic():
+            campaign.save(update_fields=list(changed))
+    except IntegrityError:
+        raise invalid(
+            _campaign_conflicts(campaign.owner_organisation, changed, campaign)
+            or {"name": [_("Your organisation already has a campaign of that name.")]}
+        ) from None
+    audit_record(
+        actor=actor,
+        action="campaign.update",
+        object_type="campaign",
+        object_id=str(campaign.public_id),
+        details={"fields": sorted(changed), **_campaign_audit_details(campaign)},
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_set_active(*, actor: Actor, campaign: Campaign, active: bool) -> Campaign:
+    """Deactivate a campaign (contacts are no longer attributed to it, and a tip-form
+    campaign closes the form) or activate it again; audited as campaign.deactivate or
+    campaign.activate. Its contacts keep their attribution either way."""
+    if not may_manage_campaigns(actor):
+        raise Forbidden()
+    if campaign.active == active:
+        return campaign
+    if active:
+        conflicts = _campaign_conflicts(
+            campaign.owner_organisation,
+            {"numbers": campaign.numbers, "codes": campaign.codes},
+            campaign,
+        )
+        if conflicts:
+            raise invalid(conflicts)
+    campaign.active = active
+    campaign.save(update_fields=["active"])
+    audit_record(
+        actor=actor,
+        action="campaign.activate" if active else "campaign.deactivate",
+        object_type="campaign",
+        object_id=str(campaign.public_id),
+        details=_campaign_audit_details(campaign),
+    )
+    return campaign
 
 
 # --- drafts of the quick contact form --------------------------------------------------------

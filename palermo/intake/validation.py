@@ -7,6 +7,8 @@ type first.
 
 from __future__ import annotations
 
+import datetime
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +35,14 @@ MAX_LENGTHS: dict[str, int] = {
     "note": 2000,
     "summary": 2000,
     "follow_up": 20000,
+    "name": 120,
+    "description": 2000,
+    "posters": 2000,
 }
+# A campaign's published numbers and poster codes: how many, and how long each code may be.
+MAX_CAMPAIGN_NUMBERS = 20
+MAX_CAMPAIGN_CODES = 20
+CODE_LENGTH = (2, 20)
 CONTACT_FIELDS = (
     "channel",
     "caller_type",
@@ -260,3 +269,133 @@ def clean_person_role(value: Any) -> str:
 def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code) if code else None
     return str(country.name) if country else code
+
+
+def clean_summary(value: Any) -> str | None:
+    """A situation's summary: optional text (None when empty)."""
+    if is_empty(value):
+        return None
+    try:
+        return clean_text(value, "summary")
+    except Refused as refused:
+        raise invalid({"summary": [refused.message]}) from None
+
+
+CAMPAIGN_FIELDS = (
+    "name",
+    "description",
+    "numbers",
+    "codes",
+    "posters",
+    "receives_web_tips",
+    "starts_on",
+    "ends_on",
+)
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
+
+
+def _items(value: Any) -> list[str]:
+    """A list from JSON, or from a form's text: one per line, or separated by commas."""
+    if isinstance(value, list):
+        if not all(isinstance(item, str) for item in value):
+            raise Refused(_("Enter a list of texts."))
+        items = value
+    elif isinstance(value, str):
+        items = re.split(r"[\n,;]+", value)
+    else:
+        raise Refused(_("Enter a list of texts."))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _clean_numbers(value: Any) -> list[str]:
+    numbers: list[str] = []
+    for item in _items(value):
+        number = clean_via_number(item, "via_number")
+        if number not in numbers:
+            numbers.append(number)
+    if len(numbers) > MAX_CAMPAIGN_NUMBERS:
+        raise Refused(_("Give at most %(max)d numbers.") % {"max": MAX_CAMPAIGN_NUMBERS})
+    return numbers
+
+
+def _clean_codes(value: Any) -> list[str]:
+    codes: list[str] = []
+    shortest, longest = CODE_LENGTH
+    for item in _items(value):
+        code = item.upper()
+        if not (shortest <= len(code) <= longest) or not _CODE.match(code):
+            raise Refused(
+                _(
+                    "A code is %(min)d to %(max)d letters, digits or hyphens, like BUS24 "
+                    "(“%(code)s” is not)."
+                )
+                % {"min": shortest, "max": longest, "code": item[:40]}
+            )
+        if code not in codes:
+            codes.append(code)
+    if len(codes) > MAX_CAMPAIGN_CODES:
+        raise Refused(_("Give at most %(max)d codes.") % {"max": MAX_CAMPAIGN_CODES})
+    return codes
+
+
+def _clean_flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"", "0", "false", "off", "no"}:
+        return False
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "on", "yes"}:
+        return True
+    raise Refused(_("Answer true or false."))
+
+
+def _clean_date(value: Any) -> datetime.date:
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise Refused(_("Enter a date as YYYY-MM-DD."))
+
+
+def clean_campaign_input(
+    data: dict[str, Any], *, creating: bool, current: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Validate a campaign's fields; only keys present in `data` are returned.
+
+    `current` holds the stored values (editing), so that the dates are checked together
+    even when only one of them changes. A new campaign needs its name.
+    """
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in CAMPAIGN_FIELDS:
+            errors[name] = [_("This field is not part of a campaign.")]
+            continue
+        try:
+            if name == "name":
+                if is_empty(value):
+                    raise Refused(_("Give the campaign a name."))
+                cleaned[name] = clean_text(value, name)
+            elif name in ("description", "posters"):
+                cleaned[name] = "" if is_empty(value) else clean_text(value, name)
+            elif name == "numbers":
+                cleaned[name] = [] if value is None else _clean_numbers(value)
+            elif name == "codes":
+                cleaned[name] = [] if value is None else _clean_codes(value)
+            elif name == "receives_web_tips":
+                cleaned[name] = False if value is None else _clean_flag(value)
+            else:
+                cleaned[name] = None if is_empty(value) else _clean_date(value)
+        except Refused as refused:
+            errors[name] = [refused.message]
+    if creating and "name" not in cleaned and "name" not in errors:
+        errors["name"] = [_("Give the campaign a name.")]
+    dates = {**(current or {}), **cleaned}
+    starts, ends = dates.get("starts_on"), dates.get("ends_on")
+    if starts and ends and ends < starts and not {"starts_on", "ends_on"} & set(errors):
+        errors["ends_on"] = [_("The campaign must not end before it starts.")]
+    if errors:
+        raise invalid(errors)
+    return cleaned

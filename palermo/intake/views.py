@@ -394,12 +394,10 @@ def contact_situation(request: HttpRequest, public_id: str) -> HttpResponse:
     other = request.POST.get("situation", "").strip()
     try:
         if other:
-            from .access import situation_for_actor
-
-            situation = situation_for_actor(actor, other)
+            situation = selectors.situation_by_reference(actor=actor, text=other, action="change")
             services.situation_add_contact(actor=actor, situation=situation, contact=contact)
         else:
-            services.situation_create(
+            situation = services.situation_create(
                 actor=actor, contact=contact, summary=request.POST.get("summary")
             )
     except NotFound:
@@ -407,7 +405,11 @@ def contact_situation(request: HttpRequest, public_id: str) -> HttpResponse:
         return _back(request, contact)
     except ApplicationError as exc:
         return _refused(request, exc, contact)
-    messages.success(request, _("Situation saved."))
+    messages.success(
+        request, _("Contact added to situation %(reference)s.") % {"reference": situation.reference}
+    )
+    if request.POST.get("next") == "situation":
+        return redirect("intake:situation_detail", public_id=situation.public_id)
     return _back(request, contact)
 
 

@@ -10,6 +10,10 @@ so:
   selected again);
 - a row changed by someone else between our read and our write is left alone ("skipped"),
   never overwritten with stale data; the next run takes it.
+
+After the columns, the encrypted files the apps registered (files.py: attachments, spools)
+are re-sealed the same way: one at a time, each replaced atomically, busy ones left for the
+next run.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.db.models import Model
 
 from . import ciphers
 from .fields import EncryptedField
+from .files import CURRENT, GONE, ROTATED, EncryptedFiles, encrypted_file_kinds, stale_files
 from .keys import keyring
 
 
@@ -76,11 +81,13 @@ class RotationReport:
     active_key_id: str
     dry_run: bool
     tables: dict[str, TableReport] = field(default_factory=dict)
+    files: dict[str, TableReport] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     completed: bool = False
 
     def total(self, attribute: str) -> int:
-        return sum(getattr(report, attribute) for report in self.tables.values())
+        reports = [*self.tables.values(), *self.files.values()]
+        return sum(getattr(report, attribute) for report in reports)
 
 
 def encrypted_tables() -> list[EncryptedTable]:
@@ -227,15 +234,61 @@ def rotate_table(
     return table_report
 
 
+def rotate_files(
+    kind: EncryptedFiles,
+    report: RotationReport,
+    *,
+    on_progress: Callable[[int], object] = lambda n: None,
+) -> TableReport:
+    """Re-seal one kind of encrypted files under the active key, one file at a time.
+
+    A dry run opens each stale file with its key (proving it can be rotated) and writes
+    nothing.
+    """
+    ring = keyring()
+    file_report = report.files.setdefault(kind.name, TableReport())
+    for name in stale_files(kind, ring.active_id):
+        try:
+            if report.dry_run:
+                outcome = _check_file(kind, name, ring)
+            else:
+                outcome = kind.reseal(name, ring)
+        except (ciphers.VaultError, UnicodeDecodeError, ValueError) as exc:
+            file_report.failed += 1
+            report.failures.append(f"{kind.name} {name}: {exc}")
+            on_progress(1)
+            continue
+        if outcome in (ROTATED, CURRENT):
+            file_report.rotated += 1
+        elif outcome != GONE:
+            file_report.skipped += 1
+        on_progress(1)
+    file_report.remaining = len(stale_files(kind, ring.active_id))
+    return file_report
+
+
+def _check_file(kind: EncryptedFiles, name: str, ring: ciphers.Keyring) -> str:
+    """For a dry run: whether the file's key is in the keyring (the cheap check); opening
+    every file would read every attachment."""
+    key_id = kind.key_id(name)
+    if key_id is None:
+        return GONE
+    if key_id not in ring.keys:
+        raise ciphers.VaultError(f"Unknown key id {key_id!r}: was a key removed before rotation?")
+    return ROTATED
+
+
 def rotate_all(
     *,
     batch_size: int = 500,
     dry_run: bool = False,
     tables: Sequence[EncryptedTable] | None = None,
+    file_kinds: Sequence[EncryptedFiles] | None = None,
     report: RotationReport | None = None,
     on_progress: Callable[[int], object] = lambda n: None,
 ) -> RotationReport:
-    """Re-encrypt every encrypted column of every table under the active key.
+    """Re-encrypt every encrypted column of every table, then every registered encrypted
+    file, under the active key.
 
     `report` may be passed in so that the caller keeps the partial counts if this raises.
     """
@@ -245,5 +298,7 @@ def rotate_all(
     report = report or RotationReport(active_key_id=ring.active_id, dry_run=dry_run)
     for table in encrypted_tables() if tables is None else tables:
         rotate_table(table, report, batch_size=batch_size, on_progress=on_progress)
+    for kind in encrypted_file_kinds() if file_kinds is None else file_kinds:
+        rotate_files(kind, report, on_progress=on_progress)
     report.completed = True
     return report

@@ -208,3 +208,38 @@ def test_safe_name_strips_paths_controls_and_invisible_characters() -> None:
     assert documents.safe_name('..\\..\\x\r\n"y\u200b\u202e.txt') == 'x"y.txt'
     assert documents.safe_name("...") == ""
     assert documents.safe_name("/") == ""
+
+
+@pytest.mark.parametrize("on_disk", [False, True], ids=["in-memory storage", "file-system storage"])
+def test_rotate_keys_reseals_documents_that_still_open_after_the_old_key_is_retired(
+    client_a: Client, case_a: Case, on_disk: bool, tmp_path: Any
+) -> None:
+    import io
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from palermo.vault.files import binary_key_id
+
+    t2_only = next(item for item in settings.PALERMO_KEYS.split(",") if item.startswith("t2:"))
+    storages = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    with override_settings(**({"STORAGES": storages} if on_disk else {})):
+        assert upload(client_a, case_a, PDF, "letter.pdf").status_code == 201
+        document = CaseDocument.objects.get()
+        with default_storage.open(document.storage_name, "rb") as handle:
+            assert binary_key_id(handle.read()) == "t1"
+        with override_settings(PALERMO_ACTIVE_KEY_ID="t2"):
+            out = io.StringIO()
+            call_command("rotate-keys", stdout=out, stderr=io.StringIO())
+            assert "case documents: re-encrypted 1 file(s)" in out.getvalue()
+        document.refresh_from_db()
+        with default_storage.open(document.storage_name, "rb") as handle:
+            assert binary_key_id(handle.read()) == "t2"
+        with override_settings(PALERMO_KEYS=t2_only, PALERMO_ACTIVE_KEY_ID="t2"):
+            assert documents.load(document.storage_name) == PDF

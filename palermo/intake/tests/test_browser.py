@@ -111,3 +111,58 @@ def test_the_queue_refreshes_itself_and_claims_work(
     expect(page.locator("#figures-category")).to_be_visible()
     page.screenshot(path=screenshot_dir / "intake-statistics.png", full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_situation_is_opened_grown_and_closed_on_a_narrow_phone(
+    browser: Browser,  # noqa: F811
+    live_server: object,
+    screenshot_dir: Path,  # noqa: F811
+    hotline_campaign: Campaign,
+    javascript: bool,
+) -> None:
+    from palermo.intake import services
+    from palermo.intake.models import Situation
+    from palermo.people.services import person_create
+    from palermo.testing import actor_for
+
+    hotline = hotline_campaign.owner_organisation
+    operator = member(Role.HOTLINE_OPERATOR, hotline)
+    actor = actor_for(operator)
+    first, second = (
+        services.contact_create(
+            actor=actor, data={"channel": "phone", "category": "tip", "narrative": text}
+        )
+        for text in ("A white minibus at the border.", "The same minibus, again.")
+    )
+    ana = person_create(actor=actor, data={"first_name": "Ana", "second_name": "Cojocaru"})
+    context = new_context(
+        browser, str(live_server), viewport=NARROW_PHONE, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    sign_in(page, operator)
+    page.goto("/intake/situations/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW_PHONE["width"]
+    page.fill("#id_new_contact", first.reference)
+    page.fill("#id_new_summary", "One minibus, several calls")
+    with page.expect_navigation():
+        page.locator("form[action$='/situations/new/'] button[type=submit]").click()
+    situation = Situation.objects.get()
+    page.fill("#id_contact_contact", second.reference)
+    with page.expect_navigation():
+        page.locator("form[action$='/contacts/'] button[type=submit]").click()
+    page.fill("#id_person_person", str(ana.public_id))
+    with page.expect_navigation():
+        page.locator("form[action$='/persons/'] button[type=submit]").click()
+    expect(page.locator(f"#contact-{second.public_id}")).to_be_visible()
+    expect(page.locator(".person-links")).to_contain_text("Cojocaru")
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW_PHONE["width"]
+    page.screenshot(
+        path=screenshot_dir / f"situation-{'js' if javascript else 'nojs'}.png", full_page=True
+    )
+    with page.expect_navigation():
+        page.locator("form[action$='/status/'] button[type=submit]").click()
+    situation.refresh_from_db()
+    assert situation.status == "closed"
+    assert set(situation.contacts.all()) == {first, second}
+    context.close()

@@ -215,3 +215,112 @@ def test_shutdown_signal_wakes_the_idle_loop(monkeypatch: pytest.MonkeyPatch) ->
     thread.join(timeout=5)
     assert not thread.is_alive()  # did not sit out the 60-second wait
     assert loop.running is False
+
+
+class _StopLoop(Exception):
+    pass
+
+
+def _recording_waits(loop: WorkerLoop, waits: list[float], *, stop_after: int) -> None:
+    """Replace the loop's sleep: record each wait, and end the test's loop after a few."""
+
+    def wait(timeout: float | None = None) -> bool:
+        waits.append(float(timeout or 0))
+        if len(waits) >= stop_after:
+            loop.running = False
+        return False
+
+    loop._wake.wait = wait  # type: ignore[method-assign]
+
+
+@pytest.mark.usefixtures("registry")
+def test_database_errors_are_logged_once_per_outage_with_a_bounded_backoff(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.db import InterfaceError, OperationalError
+
+    failures = [
+        OperationalError("connection refused"),
+        InterfaceError("connection already closed"),
+        OperationalError("connection refused"),
+        OperationalError("connection refused"),
+        OperationalError("connection refused"),
+    ]
+
+    def claim() -> None:
+        if failures:
+            raise failures.pop(0)
+
+    loop = WorkerLoop(
+        queue_names=["*"], interval=0.5, backend_name="default", worker_id="t", max_backoff=5
+    )
+    monkeypatch.setattr(loop, "_claim_next", claim)
+    closed: list[bool] = []
+    monkeypatch.setattr("palermo.worker.loop.close_broken_connections", lambda: closed.append(True))
+    monkeypatch.setattr("palermo.worker.loop.close_old_connections", lambda: None)
+    waits: list[float] = []
+    _recording_waits(loop, waits, stop_after=7)
+    caplog.set_level("DEBUG", logger="palermo.worker")
+    loop.serve()
+    # 1, 2, 4, then capped at 5; after the recovery the ordinary interval; then a new outage
+    # would start again at 1 (not reached here).
+    assert waits == [1, 2, 4, 5, 5, 0.5, 0.5]
+    assert len(closed) == 5  # every failure drops the connections
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("Database unavailable (OperationalError: connection refused)")
+    assert warnings[1].startswith("Database available again after")
+    assert "5 failed attempt(s)" in warnings[1]
+
+
+def test_a_new_outage_starts_the_backoff_afresh() -> None:
+    from palermo.worker.loop import Outage
+
+    outage = Outage(max_backoff=30)
+    assert [outage.failed(RuntimeError("x")) for _ in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+    outage.recovered()
+    assert not outage.ongoing
+    assert outage.failed(RuntimeError("again")) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("db_tasks", "registry")
+def test_a_task_interrupted_by_an_outage_goes_back_to_the_queue_and_runs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.db import OperationalError
+
+    result = ping.enqueue("after all")
+    loop = WorkerLoop(queue_names=["*"], interval=0, backend_name="default", worker_id="t")
+    real_run_task = loop.run_task
+    seen: list[str] = []
+
+    def run_task(db_task_result: DBTaskResult) -> None:
+        seen.append(DBTaskResult.objects.get(id=db_task_result.id).status)
+        if len(seen) == 1:
+            # The database went away mid-task: not even the failure could be recorded.
+            raise OperationalError("server closed the connection unexpectedly")
+        real_run_task(db_task_result)
+
+    monkeypatch.setattr(loop, "run_task", run_task)
+    waits: list[float] = []
+    _recording_waits(loop, waits, stop_after=2)
+    loop.serve()
+    assert seen == [TaskResultStatus.RUNNING, TaskResultStatus.RUNNING]  # claimed twice
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == "after all"
+    assert any("back in the queue" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("db_tasks", "registry")
+def test_a_single_pass_reports_an_unavailable_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import OperationalError
+
+    def refuse() -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(WorkerLoop, "_claim_next", lambda self: refuse())
+    with pytest.raises(CommandError, match="database is unavailable"):
+        call_command("worker", "--once", stdout=io.StringIO(), stderr=io.StringIO())

@@ -1,4 +1,5 @@
-"""`palermo rotate-keys`: re-encrypt every personal field under the active key, in batches."""
+"""`palermo rotate-keys`: re-encrypt every personal field, then every encrypted file
+(attachments, spools), under the active key, in batches."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tqdm import tqdm
 from palermo.accounts.actors import Actor
 from palermo.audit.services import audit_record
 from palermo.vault.ciphers import VaultError
+from palermo.vault.files import encrypted_file_kinds, stale_files
 from palermo.vault.keys import keyring
 from palermo.vault.rotation import RotationReport, count_stale, encrypted_tables, rotate_all
 
@@ -27,7 +29,8 @@ def positive_int(text: str) -> int:
 class Command(BaseCommand):
     help = (
         "Re-encrypt every encrypted column whose values are not under the active key, one "
-        "batch per transaction. Safe to interrupt and to run again."
+        "batch per transaction, then every encrypted file (attachments, spools), one at a "
+        "time. Safe to interrupt and to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,15 +49,19 @@ class Command(BaseCommand):
         except VaultError as exc:
             raise CommandError(str(exc)) from exc
         tables = encrypted_tables()
-        total = sum(count_stale(table, ring.active_id) for table in tables)
+        file_kinds = encrypted_file_kinds()
+        total = sum(count_stale(table, ring.active_id) for table in tables) + sum(
+            len(stale_files(kind, ring.active_id)) for kind in file_kinds
+        )
         report = RotationReport(active_key_id=ring.active_id, dry_run=dry_run)
         # disable=None: a bar on a terminal, silence in logs and cron mail.
-        with tqdm(total=total, unit="row", file=sys.stderr, disable=None) as bar:
+        with tqdm(total=total, unit="value", file=sys.stderr, disable=None) as bar:
             try:
                 rotate_all(
                     batch_size=batch_size,
                     dry_run=dry_run,
                     tables=tables,
+                    file_kinds=file_kinds,
                     report=report,
                     on_progress=bar.update,
                 )
@@ -78,6 +85,7 @@ class Command(BaseCommand):
                 "batch_size": batch_size,
                 "completed": report.completed,
                 "tables": {name: t.as_dict() for name, t in report.tables.items()},
+                "files": {name: f.as_dict() for name, f in report.files.items()},
             },
         )
 
@@ -88,6 +96,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {name}: {verb} {table.rotated} row(s), skipped {table.skipped} changed "
                 f"meanwhile, {table.failed} failed, {table.remaining} not yet under the active key"
+            )
+        for name, files in report.files.items():
+            self.stdout.write(
+                f"  {name}: {verb} {files.rotated} file(s), skipped {files.skipped} busy, "
+                f"{files.failed} failed, {files.remaining} not yet under the active key"
             )
         for failure in report.failures[:MAX_FAILURES_SHOWN]:
             self.stderr.write(f"  failed: {failure}")
@@ -103,7 +116,14 @@ class Command(BaseCommand):
                 )
             )
         else:
+            rows = sum(t.remaining for t in report.tables.values())
+            files_left = sum(f.remaining for f in report.files.values())
+            left = [f"{rows} row(s) still hold values under other keys"] if rows else []
+            if files_left:
+                left.append(f"{files_left} file(s) are still sealed with other keys")
+            if not left:  # nothing remaining, but failures: reported above
+                left.append(f"{len(report.failures)} value(s) could not be read")
             self.stdout.write(
-                f"{remaining} row(s) still hold values under other keys: run again "
+                "; ".join(left) + ": run again "
                 "(after restarting processes that may still use an old active key)."
             )

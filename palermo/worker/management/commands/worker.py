@@ -13,12 +13,19 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks.exceptions import InvalidTaskBackendError
 from django_tasks_db.backend import DatabaseBackend
 
-from palermo.worker.loop import WorkerLoop
+from palermo.worker.loop import DATABASE_ERRORS, MAX_BACKOFF, WorkerLoop
 
 
 def non_negative_seconds(text: str) -> float:
     value = float(text)
     if not value >= 0 or value == float("inf"):
+        raise ValueError(text)
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    value = non_negative_seconds(text)
+    if value == 0:
         raise ValueError(text)
     return value
 
@@ -31,7 +38,8 @@ def _default_worker_id() -> str:
 class Command(BaseCommand):
     help = (
         "Run background tasks from the database queue and enqueue due periodic jobs. "
-        "Stops cleanly on SIGTERM or Ctrl+C after the task in hand."
+        "Stops cleanly on SIGTERM or Ctrl+C after the task in hand. Survives a database "
+        "outage: logs it once, retries with a growing wait, and carries on when it is back."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -61,6 +69,13 @@ class Command(BaseCommand):
             help="run tasks only; leave periodic jobs to other workers",
         )
         parser.add_argument("--worker-id", default="", help="defaults to host-pid-random")
+        parser.add_argument(
+            "--max-backoff",
+            type=positive_seconds,
+            default=MAX_BACKOFF,
+            help="while the database is unavailable, the longest wait between attempts "
+            f"(the wait doubles from 1 second up to this; {MAX_BACKOFF:g})",
+        )
 
     def handle(
         self,
@@ -71,6 +86,7 @@ class Command(BaseCommand):
         backend: str,
         periodic: bool,
         worker_id: str,
+        max_backoff: float,
         verbosity: int,
         **options: Any,
     ) -> None:
@@ -90,10 +106,13 @@ class Command(BaseCommand):
             backend_name=backend,
             worker_id=(worker_id or _default_worker_id())[:64],
             run_periodic=periodic,
+            max_backoff=max_backoff,
         )
         loop.configure_signals()
         try:
             ran = loop.serve(once=once)
+        except DATABASE_ERRORS as exc:  # only with --once: a long-running worker waits
+            raise CommandError(f"The database is unavailable: {exc}") from exc
         finally:
             loop.reset_signals()
         if once and verbosity:
