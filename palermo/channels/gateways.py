@@ -8,6 +8,7 @@ clear message otherwise), and says how to acknowledge it.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -107,17 +108,17 @@ def _first_values(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return values
 
 
-class Gateway:
+class Gateway(ABC):
     type: str = ""
 
-    def authentic(self, channel: Channel, webhook: WebhookRequest) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def authentic(self, channel: Channel, webhook: WebhookRequest) -> bool: ...
 
-    def parse_inbound(self, webhook: WebhookRequest) -> InboundSms:
-        raise NotImplementedError
+    @abstractmethod
+    def parse_inbound(self, webhook: WebhookRequest) -> InboundSms: ...
 
-    def parse_status(self, webhook: WebhookRequest) -> DeliveryReport:
-        raise NotImplementedError
+    @abstractmethod
+    def parse_status(self, webhook: WebhookRequest) -> DeliveryReport: ...
 
     def acknowledge(self, *, stored_id: str, duplicate: bool) -> Acknowledgement:
         body = json.dumps({"status": "duplicate" if duplicate else "stored", "id": stored_id})

@@ -200,15 +200,9 @@ def test_the_open_form_from_a_hotline_contact(shelter: Organisation, authority: 
     from palermo.testing import actor_for
 
     operator = member(Role.HOTLINE_OPERATOR, shelter)
-    contact = (
-        intake_services.contact_create(
-            actor=actor_for(operator), data={"channel": "phone", "narrative": "A call."}
-        )
-        if hasattr(intake_services, "contact_create")
-        else None
+    contact = intake_services.contact_create(
+        actor=actor_for(operator), data={"channel": "phone", "narrative": "A call."}
     )
-    if contact is None:
-        pytest.skip("intake has no contact_create service")
     person = register(operator)
     consent(operator, person)
     ContactPerson.objects.create(contact=contact, person=person)

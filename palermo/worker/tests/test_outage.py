@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,22 +36,22 @@ UNAVAILABLE = "Database unavailable"
 BACK = "Database available again"
 
 
-class WorkerDatabase:
+class WorkerDatabase(ABC):
     """A copy of the test database that the worker uses and the test can take away."""
 
     url: str
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+    @abstractmethod
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
 
-    def take_away(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def take_away(self) -> None: ...
 
-    def bring_back(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def bring_back(self) -> None: ...
 
-    def remove(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def remove(self) -> None: ...
 
 
 class SQLiteDatabase(WorkerDatabase):
