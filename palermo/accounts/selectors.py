@@ -36,10 +36,23 @@ def session_membership(request: HttpRequest) -> Membership | None:
         return None
     assert isinstance(user, User)  # noqa: S101 - AUTH_USER_MODEL
     memberships = list(active_memberships(user))
+    request._active_membership_count = len(memberships)  # type: ignore[attr-defined]
     if not memberships:
         return None
     chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
     return next((m for m in memberships if m.pk == chosen), memberships[0])
+
+
+def may_switch_membership(request: HttpRequest) -> bool:
+    """Whether the signed-in user works for more than one organisation (counted when the
+    request's membership was chosen, so the page header asks the database nothing more)."""
+    count = getattr(request, "_active_membership_count", None)
+    if count is None:
+        user = request.user
+        if not user.is_authenticated or not user.is_active:
+            return False
+        count = active_memberships(user).count()  # type: ignore[arg-type]
+    return bool(count > 1)
 
 
 def api_tokens_for(actor: Actor) -> QuerySet[ApiToken]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextvars
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -40,35 +42,75 @@ def audit_record(
     Every PALERMO_AUDIT_CHECKPOINT_EVERY events, the event is anchored outside the database
     once the transaction commits (palermo/audit/anchors.py).
     """
+    return _append(
+        [
+            _pending_event(
+                actor,
+                action,
+                object_type,
+                object_id,
+                field_groups,
+                details,
+                purpose,
+                subject_organisation,
+            )
+        ]
+    )[0]
+
+
+def _pending_event(
+    actor: Actor | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    field_groups: Iterable[str],
+    details: Mapping[str, Any] | None,
+    purpose: str | None,
+    subject_organisation: Organisation | None,
+) -> AuditEvent:
+    """An event not yet in the chain (no sequence, time or hash)."""
+    return AuditEvent(
+        actor=actor.user if actor else None,
+        actor_label=actor.label if actor else "system",
+        organisation=actor.organisation if actor else None,
+        subject_organisation=subject_organisation,
+        action=action,
+        purpose=purpose if purpose is not None else (actor.purpose if actor else ""),
+        object_type=object_type,
+        object_id=str(object_id),
+        field_groups=sorted(set(field_groups)),
+        details=dict(details or {}),
+        request_id=current_request_id(),
+    )
+
+
+def _append(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Link the events to the chain, in order, under one lock of the chain head."""
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"sequence": 0, "hash": GENESIS_HASH}
         )
-        event = AuditEvent(
-            sequence=head.sequence + 1,
-            occurred_at=timezone.now(),
-            actor=actor.user if actor else None,
-            actor_label=actor.label if actor else "system",
-            organisation=actor.organisation if actor else None,
-            subject_organisation=subject_organisation,
-            action=action,
-            purpose=purpose if purpose is not None else (actor.purpose if actor else ""),
-            object_type=object_type,
-            object_id=str(object_id),
-            field_groups=sorted(set(field_groups)),
-            details=dict(details or {}),
-            request_id=current_request_id(),
-            previous_hash=head.hash,
-        )
-        event.hash = link_hash(audit_chain_key(), head.hash, event.chained_content())
-        event.save()
-        head.sequence = event.sequence
-        head.hash = event.hash
+        key = audit_chain_key()
+        now = timezone.now()
+        sequence, previous = head.sequence, head.hash
+        for event in events:
+            sequence += 1
+            event.sequence = sequence
+            event.occurred_at = now
+            event.previous_hash = previous
+            event.hash = previous = link_hash(key, previous, event.chained_content())
+        if len(events) == 1:
+            events[0].save()
+        else:
+            AuditEvent.objects.bulk_create(events)
+        head.sequence, head.hash = sequence, previous
         head.save(update_fields=["sequence", "hash"])
         every = settings.PALERMO_AUDIT_CHECKPOINT_EVERY
-        if every > 0 and event.sequence % every == 0:
-            _checkpoint_after_commit(event)
-    return event
+        if every > 0:
+            for event in events:
+                if event.sequence % every == 0:
+                    _checkpoint_after_commit(event)
+    return events
 
 
 def _checkpoint_after_commit(event: AuditEvent) -> None:
@@ -78,6 +120,34 @@ def _checkpoint_after_commit(event: AuditEvent) -> None:
 
     sequence, digest = event.sequence, event.hash
     transaction.on_commit(lambda: anchor_event(sequence, digest), robust=True)
+
+
+# The reads of the request in progress, written together when it is answered (see
+# `reads_written_together`); None outside such a request.
+_deferred_reads: contextvars.ContextVar[list[AuditEvent] | None] = contextvars.ContextVar(
+    "palermo_deferred_audit_reads", default=None
+)
+
+
+@contextmanager
+def reads_written_together() -> Iterator[None]:
+    """Reads audited inside are linked to the chain at the end, in one transaction.
+
+    A page that shows five sections makes five read events; written one by one, each takes
+    the chain head's lock and waits for its own commit. Together they take it once. They are
+    written before the block is left, so before the response they describe is sent; if the
+    write fails, the exception leaves the block (the page is answered with an error and shows
+    nothing). A block left by an exception writes nothing: no page was answered.
+    Writes (`audit_record`) are never deferred: they belong to their caller's transaction.
+    """
+    pending: list[AuditEvent] = []
+    token = _deferred_reads.set(pending)
+    try:
+        yield
+    finally:
+        _deferred_reads.reset(token)
+    if pending:
+        _append(pending)
 
 
 def audit_read(
@@ -96,6 +166,12 @@ def audit_read(
     groups = sorted(set(field_groups))
     if not groups:
         return None
+    deferred = _deferred_reads.get()
+    if deferred is not None:
+        event = _pending_event(actor, f"{object_type}.read", object_type, object_id, groups,
+                               details, None, subject_organisation)  # fmt: skip
+        deferred.append(event)
+        return event
     return audit_record(
         actor=actor,
         action=f"{object_type}.read",

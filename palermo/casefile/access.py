@@ -26,10 +26,9 @@ from django.utils.translation import gettext_lazy as _
 
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
-from palermo.cases.access import CaseAction, case_for_actor, owns_case
+from palermo.cases.access import CaseAction, case_for_actor, case_groups_seen, owns_case
 from palermo.cases.models import Case
 from palermo.errors import ApplicationError, NotFound
-from palermo.people.selectors import personal_groups_seen
 
 from .field_groups import SECTION_GROUPS, Section, document_types_in
 
@@ -97,7 +96,7 @@ def case_closed() -> ApplicationError:
 def casefile_groups(actor: Actor, case: Case) -> frozenset[str]:
     """The field groups of the case's person the actor may see, over every group
     (`palermo.people.selectors.personal_groups_seen`)."""
-    return personal_groups_seen(actor, case.person)
+    return case_groups_seen(actor, case)
 
 
 def casefile_for_actor(

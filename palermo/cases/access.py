@@ -153,3 +153,22 @@ def case_field_groups(
     (`palermo.people.selectors.personal_groups_seen`; pass `state` and `grants` loaded for a
     whole page to keep the number of queries constant)."""
     return personal_groups_seen(actor, person, state, grants)
+
+
+def case_groups_seen(
+    actor: Actor,
+    case: Case,
+    state: ConsentState | None = None,
+    grants: dict[int, ReferralGrant] | None = None,
+) -> frozenset[str]:
+    """`case_field_groups` of the case's person, worked out once per case instance and actor.
+
+    The case page and each of its sections ask; the answer is kept on the Case object the
+    page loaded for this request (so it never outlives the request), keyed by the actor.
+    """
+    memo: dict[tuple[Any, ...], frozenset[str]] = case.__dict__.setdefault("_groups_seen", {})
+    user_id = actor.user.pk if actor.user is not None else None
+    key = (user_id, actor.organisation_id, actor.role, actor.purpose, actor.token)
+    if key not in memo:
+        memo[key] = case_field_groups(actor, case.person, state, grants)
+    return memo[key]

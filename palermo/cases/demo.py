@@ -23,6 +23,7 @@ from palermo.accounts.models import Organisation, User
 from palermo.consent.access import consent_states
 from palermo.consent.rules import ConsentPurpose, Decision
 from palermo.people.models import Person
+from palermo.referrals.models import sync_case_columns
 
 from .lifecycle import Lifecycle, deployment_country, lifecycle_in_force
 from .models import (
@@ -220,6 +221,7 @@ def load_demo(context: Any) -> dict[str, int]:
             unmet = [d.due_on for d in deadlines if d.met_at is None]
             case.next_deadline = min(unmet) if unmet and case.status in OPEN_STATUSES else None
             Case.objects.filter(pk=case.pk).update(next_deadline=case.next_deadline)
+            sync_case_columns(case)
             counts["cases"] += 1
             counts["decisions"] += len(decisions)
             counts["deadlines"] += len(deadlines)

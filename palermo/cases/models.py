@@ -10,6 +10,7 @@ encrypted.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -31,6 +32,8 @@ OPEN_STATUSES = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
 # The condition of the partial indexes on open cases; a query must say `status IN` these, in
 # this order, for PostgreSQL to use them (selectors._status_condition does).
 OPEN_CONDITION = models.Q(status__in=[str(s) for s in OPEN_STATUSES])
+# The columns the case's referrals carry copies of (referrals.models.CASE_COLUMNS).
+REFERRAL_CASE_COLUMNS = ("status", "stage", "opened_at", "next_deadline")
 
 
 class ClosureReason(models.TextChoices):
@@ -149,6 +152,22 @@ class Case(models.Model):
                 name="case_open_worker_opened",
             ),
             models.Index(fields=["-opened_at"], condition=OPEN_CONDITION, name="case_open_opened"),
+            # Open cases at one stage (the stage filter), newest first, per branch.
+            models.Index(
+                fields=["owner_organisation", "stage", "-opened_at"],
+                condition=OPEN_CONDITION,
+                name="case_open_owner_stage",
+            ),
+            models.Index(
+                fields=["competent_organisation", "stage", "-opened_at"],
+                condition=OPEN_CONDITION,
+                name="case_open_competent_stage",
+            ),
+            models.Index(
+                fields=["case_worker", "stage", "-opened_at"],
+                condition=OPEN_CONDITION,
+                name="case_open_worker_stage",
+            ),
             # Open cases by deadline (the overdue filter, the dashboard's "due").
             models.Index(
                 fields=["owner_organisation", "next_deadline"],
@@ -172,6 +191,16 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.reference}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if not adding and (fields is None or set(fields) & set(REFERRAL_CASE_COLUMNS)):
+            # The referrals carry copies of the list columns (referrals.models.CASE_COLUMNS).
+            from palermo.referrals.models import sync_case_columns
+
+            sync_case_columns(self)
 
     @property
     def reference(self) -> str:

@@ -31,13 +31,12 @@ from palermo.audit.services import audit_read, audit_record
 from palermo.consent.access import consent_states
 from palermo.errors import invalid
 from palermo.people.selectors import PersonView
-from palermo.referrals.access import referral_grants
+from palermo.referrals.access import live_referrals_to, referral_grants
+from palermo.referrals.models import RECEIVED_LIVE, RECEIVED_LIVE_OPEN, Referral
 
 from .access import (
-    case_field_groups,
     case_for_actor,
-    referral_branch,
-    referred_case_ids,
+    case_groups_seen,
     require_permission,
     visibility_branches,
 )
@@ -188,37 +187,40 @@ def _decode(cursor: str, deadline_mode: bool) -> tuple[Any, int] | None:
         ) from exc
 
 
-# How many cases the referral branch walks, in the list's order, probing each for a live
-# referral, before it reads the branch from the organisation's referrals instead.
-REFERRAL_WINDOW = 5000
-
-
 @dataclass
 class _Branches:
     direct: list[QuerySet[Case]]  # one query per branch that an index serves in order
-    # The referral branch without its referral condition (None for "mine").
-    referral_candidates: QuerySet[Case] | None
-    referred_ids: QuerySet[Any] | None
+    # The live referrals to the actor's organisation whose case passes the filters, in the
+    # referrals' copies of the case columns (None for "mine"): the referral branch.
+    referred: QuerySet[Referral] | None
+
+
+def _referred_status_condition(filters: CaseFilters) -> Q:
+    """`_status_condition` in the referrals' copies of the case columns, in the form of the
+    conditions of their partial indexes (referrals.models.RECEIVED_LIVE[_OPEN])."""
+    if filters.status == "open":
+        return RECEIVED_LIVE_OPEN
+    if filters.status == "all":
+        return RECEIVED_LIVE
+    return RECEIVED_LIVE & Q(case_status=filters.status)
 
 
 def _branches(actor: Actor, filters: CaseFilters, today: datetime.date) -> _Branches:
     common = _status_condition(filters)
+    referred = _referred_status_condition(filters)
     if filters.stage:
         common &= Q(stage=filters.stage)
+        referred &= Q(case_stage=filters.stage)
     if filters.overdue:
         common &= Q(next_deadline__lt=today)
+        referred &= Q(case_next_deadline__lt=today)
     if filters.deadline_before is not None:
         common &= Q(next_deadline__lt=filters.deadline_before)
+        referred &= Q(case_next_deadline__lt=filters.deadline_before)
     if filters.mine and actor.user is not None:
-        return _Branches(
-            [Case.objects.filter(Q(case_worker_id=actor.user.pk) & common)], None, None
-        )
+        return _Branches([Case.objects.filter(Q(case_worker_id=actor.user.pk) & common)], None)
     direct = [Case.objects.filter(b & common) for b in visibility_branches(actor)[1:-1]]
-    return _Branches(
-        direct,
-        Case.objects.filter(referral_branch(actor) & common),
-        referred_case_ids(actor),
-    )
+    return _Branches(direct, Referral.objects.filter(live_referrals_to(actor) & referred))
 
 
 def _sql(queryset: QuerySet[Any]) -> tuple[str, list[Any]]:
@@ -226,41 +228,26 @@ def _sql(queryset: QuerySet[Any]) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
-def _referral_ctes(
-    branches: _Branches, keyset: Q, order: tuple[str, ...], sort_field: str, limit: int
-) -> tuple[list[str], list[Any], str, str]:
-    """CTEs reading the referral branch, and the two selects of its rows (id, sort value):
-    the hits of a bounded walk over the candidates in order, and — only when that walk was
-    full and found fewer than `limit` — the branch read from the organisation's referrals
-    (a one-time condition: PostgreSQL does not run it otherwise)."""
-    if branches.referral_candidates is None or branches.referred_ids is None:
-        raise ValueError("no referral branch")
-    candidates = branches.referral_candidates.filter(keyset).order_by(*order)
-    walk_sql, params = _sql(candidates.values_list("id", sort_field)[:REFERRAL_WINDOW])
-    referred_sql, referred_params = _sql(branches.referred_ids)
-    # Everything from the organisation's live referrals, materialised so that PostgreSQL
-    # starts from them (probing the cases by id) instead of walking the cases.
-    by_ids_sql, by_ids_params = _sql(
-        candidates.filter(pk__in=branches.referred_ids).order_by().values_list("id", sort_field)
-    )
-    direction = " DESC" if order[0].startswith("-") else ""
-    order_sql = f'"{sort_field}"{direction}, "id"{direction}'
-    ctes = [
-        # Not at all when the organisation has no live referral (a one-time condition).
-        f"referral_walk AS MATERIALIZED (SELECT * FROM ({walk_sql}) referral_candidates "  # noqa: S608 - our SQL
-        f"WHERE EXISTS ({referred_sql}))",
-        f"referral_hit AS MATERIALIZED (SELECT * FROM referral_walk WHERE referral_walk.id IN "  # noqa: S608 - our SQL
-        f"({referred_sql}) ORDER BY {order_sql} LIMIT {int(limit)})",
-        f"referral_all AS MATERIALIZED ({by_ids_sql})",
-    ]
-    params += referred_params + referred_params + by_ids_params
-    full = f"(SELECT COUNT(*) FROM referral_walk) >= {REFERRAL_WINDOW}"  # noqa: S608 - our SQL
-    hits = "SELECT * FROM referral_hit"
-    fallback = (
-        f"SELECT * FROM (SELECT * FROM referral_all ORDER BY {order_sql} LIMIT {int(limit)}) "  # noqa: S608 - our SQL
-        f"referral_fallback WHERE {full} AND (SELECT COUNT(*) FROM referral_hit) < {int(limit)}"
-    )
-    return ctes, params, hits, fallback
+# The case columns of the list's order and keyset, and the referrals' copies of them.
+_REFERRED_COLUMN = {
+    "id": "case_id",
+    "opened_at": "case_opened_at",
+    "next_deadline": "case_next_deadline",
+}
+
+
+def _on_referrals(condition: Q) -> Q:
+    """A keyset condition on the case columns, on the referrals' copies of them instead."""
+    mapped = Q()
+    mapped.connector, mapped.negated = condition.connector, condition.negated
+    for child in condition.children:
+        if isinstance(child, Q):
+            mapped.children.append(_on_referrals(child))
+        else:
+            lookup, value = cast(tuple[str, Any], child)
+            column, _sep, rest = lookup.partition("__")
+            mapped.children.append((_REFERRED_COLUMN[column] + (_sep + rest), value))
+    return mapped
 
 
 def _first_rows_and_count(
@@ -272,11 +259,13 @@ def _first_rows_and_count(
     count: bool,
 ) -> tuple[dict[int, Any], int]:
     """The first `limit` rows (id → sort value) of every branch and, when `count`, how many
-    rows the (disjoint) branches hold, each counted up to COUNT_CAP + 1: one query, whose
-    cost is bounded by the page size, the cap and the referral window, never by the number of
-    cases."""
-    ctes: list[str] = []
-    params: list[Any] = []
+    cases the branches hold together, each counted up to COUNT_CAP + 1: one query, every part
+    of which an index serves in the list's order, so that its cost is bounded by the page size
+    and the cap, never by the number of cases.
+
+    The direct branches do not overlap; the referral branch may meet them (a case of the
+    organisation's own that was also referred to it): rows are merged by id and counted once.
+    """
     selects: list[str] = []
     select_params: list[Any] = []
     counted: list[str] = []
@@ -291,36 +280,38 @@ def _first_rows_and_count(
             sql, query_params = _sql(query.order_by().values("id")[: COUNT_CAP + 1])
             counted.append(f'SELECT "id" FROM ({sql}) counted_{number}')  # noqa: S608 - our SQL
             counted_params += query_params
-    if branches.referral_candidates is not None:
-        ctes, params, hits, fallback = _referral_ctes(branches, keyset, order, sort_field, limit)
-        selects.append(f'SELECT 0, "id", "{sort_field}" FROM ({hits}) referral_hits')  # noqa: S608 - our SQL
-        selects.append(f'SELECT 0, "id", "{sort_field}" FROM ({fallback}) referral_more')  # noqa: S608 - our SQL
-        if count:  # the first page only: the walk started at the top
-            referred_sql, referred_params = _sql(cast(QuerySet[Any], branches.referred_ids))
-            full = f"(SELECT COUNT(*) FROM referral_walk) >= {REFERRAL_WINDOW}"  # noqa: S608 - our SQL
-            counted.append(
-                f'SELECT "id" FROM referral_walk WHERE "id" IN ({referred_sql}) AND NOT {full}'  # noqa: S608 - our SQL
+    if branches.referred is not None:
+        referred_order = tuple(
+            ("-" if o.startswith("-") else "") + _REFERRED_COLUMN[o.lstrip("-")] for o in order
+        )
+        sort_copy = _REFERRED_COLUMN[sort_field]
+        sql, query_params = _sql(
+            branches.referred.filter(_on_referrals(keyset))
+            .order_by(*referred_order)
+            .values_list("case_id", sort_copy)[:limit]
+        )
+        selects.append(f'SELECT 0, "case_id", "{sort_copy}" FROM ({sql}) referred')  # noqa: S608 - our SQL
+        select_params += query_params
+        if count:
+            sql, query_params = _sql(
+                branches.referred.order_by().values("case_id")[: COUNT_CAP + 1]
             )
-            counted.append(
-                f'SELECT "id" FROM (SELECT "id" FROM referral_all LIMIT {COUNT_CAP + 1}) '  # noqa: S608 - our SQL
-                f"counted_referred WHERE {full}"
-            )
-            counted_params += referred_params
+            counted.append(f'SELECT "case_id" FROM ({sql}) counted_referred')  # noqa: S608 - our SQL
+            counted_params += query_params
     if counted:
+        # UNION, not UNION ALL: a case both in a direct branch and referred counts once.
         selects.append(
-            "SELECT 1, COUNT(*), NULL FROM (" + " UNION ALL ".join(counted) + ") counted"  # noqa: S608 - our SQL
+            "SELECT 1, COUNT(*), NULL FROM (" + " UNION ".join(counted) + ") counted"  # noqa: S608 - our SQL
         )
         select_params += counted_params
     sql = " UNION ALL ".join(selects)
-    if ctes:
-        sql = "WITH " + ", ".join(ctes) + " " + sql
     field = Case._meta.get_field(sort_field)
     column = field.get_col(Case._meta.db_table)  # type: ignore[union-attr]
     converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[union-attr]
     found: dict[int, Any] = {}
     total = 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, params + select_params)
+        cursor.execute(sql, select_params)
         for kind, number, value in cursor.fetchall():
             if kind == 1:
                 total = int(number)
@@ -401,7 +392,7 @@ def _rows(actor: Actor, case_ids: list[int], today: datetime.date, *, audit: boo
     shown: list[str] = []
     for case in ordered:
         person = case.person
-        groups = case_field_groups(actor, person, states[person.pk], grants)
+        groups = case_groups_seen(actor, case, states[person.pk], grants)
         view = PersonView(person, groups & frozenset({"identity"}))
         name_shown = view.can_see("identity")
         if name_shown:
@@ -494,7 +485,7 @@ def case_detail(*, actor: Actor, public_id: str | UUID) -> CaseDetail:
     person = case.person
     states = consent_states([person], today)
     grants = referral_grants(actor, [person.pk])
-    groups = case_field_groups(actor, person, states[person.pk], grants)
+    groups = case_groups_seen(actor, case, states[person.pk], grants)
     decisions = list(
         CaseDecision.objects.filter(case=case).select_related(
             "decided_by", "decided_by_organisation"

@@ -31,6 +31,7 @@ from palermo.intake.models import ContactPerson, SituationPerson
 from palermo.notifications.services import notify
 from palermo.people.access import person_for_actor
 from palermo.people.models import Person
+from palermo.referrals.models import sync_case_columns
 from palermo.screening.access import screening_for_actor
 from palermo.screening.models import ScreeningStatus
 
@@ -146,6 +147,7 @@ def sync_next_deadline(case: Case) -> None:
     if case.next_deadline != earliest:
         case.next_deadline = earliest
         Case.objects.filter(pk=case.pk).update(next_deadline=earliest)
+        sync_case_columns(case)
 
 
 def _close(case: Case, lifecycle: Lifecycle, reason: str, now: datetime.datetime) -> None:

@@ -556,6 +556,11 @@ class CaseSimulator:
                 if basis == ConsentBasis.OVERRIDE
                 else None,
                 "respond_by": (created + 5 * DAY).date(),
+                # Copies of the case's list columns (referrals.models.CASE_COLUMNS).
+                "case_status": case["status"],
+                "case_stage": case["stage"],
+                "case_opened_at": case["opened_at"],
+                "case_next_deadline": case["next_deadline"],
                 "receiving_case_worker_id": worker,
                 "response_note": None,
                 "created_at": created,

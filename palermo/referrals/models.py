@@ -9,6 +9,7 @@ field groups to share and the receiver sees only those, and only while the refer
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -33,6 +34,15 @@ class ReferralState(models.TextChoices):
 
 # While a referral is in one of these states the receiver may see what was shared.
 LIVE_STATES = (ReferralState.PENDING, ReferralState.ACCEPTED, ReferralState.IN_PROGRESS)
+
+
+# Live referrals to an organisation in this deployment, and those of them whose case is open
+# (the condition of the receiver's case-list indexes; a query must say it in this form).
+RECEIVED_LIVE = models.Q(
+    state__in=[str(s) for s in LIVE_STATES], receiving_organisation__isnull=False
+)
+# The open case statuses (cases.models.OPEN_STATUSES), in the same order.
+RECEIVED_LIVE_OPEN = RECEIVED_LIVE & models.Q(case_status__in=["Active", "FollowUp"])
 
 
 class ReferralReason(models.TextChoices):
@@ -112,6 +122,14 @@ class Referral(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Copies of the case's list columns, kept equal to the case's (`sync_case_columns`, called
+    # by Case.save and by every other write of these columns): the receiving organisation's
+    # case list reads the cases referred to it from these indexes, in the list's order, instead
+    # of walking every case and probing its referrals.
+    case_status = models.CharField(max_length=16, blank=True)
+    case_stage = models.CharField(max_length=40, blank=True)
+    case_opened_at = models.DateTimeField(null=True, blank=True)
+    case_next_deadline = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -119,6 +137,38 @@ class Referral(models.Model):
             models.Index(fields=["receiving_organisation", "state", "respond_by"]),
             models.Index(fields=["sending_organisation", "state", "-created_at"]),
             models.Index(fields=["case", "state"]),
+            # The receiver's case list (cases.selectors): one index per filter, each serving
+            # the live referrals to one organisation in the list's order.
+            models.Index(
+                fields=["receiving_organisation", "-case_opened_at"],
+                condition=RECEIVED_LIVE,
+                name="referral_live_opened",
+            ),
+            models.Index(
+                fields=["receiving_organisation", "case_status", "-case_opened_at"],
+                condition=RECEIVED_LIVE,
+                name="referral_live_status_opened",
+            ),
+            models.Index(
+                fields=["receiving_organisation", "case_status", "case_next_deadline"],
+                condition=RECEIVED_LIVE,
+                name="referral_live_status_deadline",
+            ),
+            models.Index(
+                fields=["receiving_organisation", "-case_opened_at"],
+                condition=RECEIVED_LIVE_OPEN,
+                name="referral_live_open_opened",
+            ),
+            models.Index(
+                fields=["receiving_organisation", "case_stage", "-case_opened_at"],
+                condition=RECEIVED_LIVE_OPEN,
+                name="referral_live_open_stage",
+            ),
+            models.Index(
+                fields=["receiving_organisation", "case_next_deadline"],
+                condition=RECEIVED_LIVE_OPEN,
+                name="referral_live_open_deadline",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -166,6 +216,23 @@ class Referral(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state in LIVE_STATES
+
+    def copy_case_columns(self, case: Any) -> None:
+        """Set the copies of the case's list columns (for a referral being made)."""
+        self.case_status = case.status
+        self.case_stage = case.stage
+        self.case_opened_at = case.opened_at
+        self.case_next_deadline = case.next_deadline
+
+
+CASE_COLUMNS = ("status", "stage", "opened_at", "next_deadline")  # = cases REFERRAL_CASE_COLUMNS
+
+
+def sync_case_columns(case: Any) -> None:
+    """Make every referral of the case carry the case's current list columns."""
+    Referral.objects.filter(case_id=case.pk).update(
+        **{f"case_{name}": getattr(case, name) for name in CASE_COLUMNS}
+    )
 
 
 class ReferralEvent(models.Model):

@@ -287,6 +287,10 @@ def _send(actor: Actor, case_public_id: UUID | str, data: dict[str, Any]) -> Ref
         respond_by=cleaned.respond_by or default_respond_by(case),
         created_at=now,
     )
+    # The copies of the case's list columns, read under the case's row lock: a concurrent
+    # change of the case either came before (and is read here) or waits and then updates
+    # this referral too (Case.save).
+    referral.copy_case_columns(Case.objects.select_for_update(of=("self",)).get(pk=case.pk))
     try:
         with transaction.atomic():
             referral.save()

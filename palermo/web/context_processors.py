@@ -48,7 +48,10 @@ def _navigation(request: HttpRequest) -> dict[str, Any]:
         from palermo.notifications.selectors import unread_count
 
         unread = unread_count(actor.user)
+    from palermo.accounts.selectors import may_switch_membership
+
     return {
+        "may_switch_membership": may_switch_membership(request),
         "nav_items": items,
         "unread_notifications": unread,
         "actor": actor,

@@ -17,6 +17,7 @@ from palermo.audit.context import (
     end_request,
     upstream_request_id,
 )
+from palermo.audit.services import reads_written_together
 
 
 class NoStoreForSignedInMiddleware:
@@ -49,3 +50,19 @@ class RequestIdMiddleware:
             return response
         finally:
             end_request(token)
+
+
+class AuditReadsTogetherMiddleware:
+    """The read events of a page are written together, before the page is answered.
+
+    Only for requests that read (GET, HEAD): a write's events stay in its own transaction.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        with reads_written_together():
+            return self.get_response(request)
