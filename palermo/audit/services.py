@@ -158,23 +158,26 @@ def audit_read(
     field_groups: Iterable[str],
     details: Mapping[str, Any] | None = None,
     subject_organisation: Organisation | None = None,
+    action: str = "",
 ) -> AuditEvent | None:
     """Record that personal field groups of a record were shown to the actor.
 
-    `subject_organisation`: the record's owner organisation (see `audit_record`).
+    `subject_organisation`: the record's owner organisation (see `audit_record`). `action`:
+    what the read was, when not "<object_type>.read" (a list: "case.list").
     """
     groups = sorted(set(field_groups))
     if not groups:
         return None
     deferred = _deferred_reads.get()
     if deferred is not None:
-        event = _pending_event(actor, f"{object_type}.read", object_type, object_id, groups,
-                               details, None, subject_organisation)  # fmt: skip
+        name = action or f"{object_type}.read"
+        event = _pending_event(actor, name, object_type, object_id, groups, details, None,
+                               subject_organisation)  # fmt: skip
         deferred.append(event)
         return event
     return audit_record(
         actor=actor,
-        action=f"{object_type}.read",
+        action=action or f"{object_type}.read",
         object_type=object_type,
         object_id=object_id,
         field_groups=groups,

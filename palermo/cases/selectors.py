@@ -22,12 +22,13 @@ from uuid import UUID
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
-from palermo.audit.services import audit_read, audit_record
+from palermo.audit.services import audit_read
 from palermo.consent.access import consent_states
 from palermo.errors import invalid
 from palermo.people.selectors import PersonView
@@ -57,6 +58,7 @@ COUNT_CAP = 1000
 STATUS_FILTERS = ("open", "all", *CaseStatus.values)
 _CURSOR = re.compile(r"^([od])(-?\d{1,20})\.(\d{1,19})$")
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_URL_PLACEHOLDER = UUID(int=0)
 # Person columns a list row needs: the name, the date of birth (a child is decided by it) and
 # what access needs. Nothing else is read, so nothing else is decrypted.
 _PERSON_COLUMNS = (
@@ -127,6 +129,9 @@ class CaseRow:
     name_shown: bool
     stage_label: str
     overdue: bool
+    # Worked out once per page rather than by the template for every row.
+    url: str = ""
+    status_label: str = ""
 
     @property
     def reference(self) -> str:
@@ -390,11 +395,15 @@ def _rows(actor: Actor, case_ids: list[int], today: datetime.date, *, audit: boo
     grants = referral_grants(actor, [p.pk for p in persons])
     rows = []
     shown: list[str] = []
+    statuses = {value: str(label) for value, label in CaseStatus.choices}
+    # The detail address of every row from one reverse(): the id is the only part that varies.
+    url_of = reverse("cases:detail", args=[_URL_PLACEHOLDER]).replace(str(_URL_PLACEHOLDER), "{}")
+    identity = frozenset({"identity"})
     for case in ordered:
         person = case.person
         groups = case_groups_seen(actor, case, states[person.pk], grants)
-        view = PersonView(person, groups & frozenset({"identity"}))
-        name_shown = view.can_see("identity")
+        view = PersonView(person, groups & identity)
+        name_shown = "identity" in view.visible_groups
         if name_shown:
             shown.append(str(person.public_id))
         lifecycle = lifecycle_for(case.country)
@@ -407,13 +416,16 @@ def _rows(actor: Actor, case_ids: list[int], today: datetime.date, *, audit: boo
                 overdue=case.next_deadline is not None
                 and case.next_deadline < today
                 and case.status in OPEN_STATUSES,
+                url=url_of.format(case.public_id),
+                status_label=statuses.get(case.status, case.status),
             )
         )
     if shown and audit:
-        audit_record(
+        audit_read(
             actor=actor,
             action="case.list",
             object_type="case",
+            object_id="",
             field_groups=["identity"],
             details={"persons": shown, "cases": [str(c.public_id) for c in ordered]},
         )
