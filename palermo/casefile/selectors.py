@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet
 
 from palermo.accounts.actors import Actor
 from palermo.audit.services import audit_read
@@ -295,8 +295,9 @@ class NarrativeSummary:
 
 def narrative_summary(casefile: CaseFile) -> NarrativeSummary:
     """How many notes and when the last was written, and the route; audited."""
-    notes = CaseNote.objects.filter(case=casefile.case)
-    last = notes.order_by("-created_at").values_list("created_at", flat=True).first()
+    notes = CaseNote.objects.filter(case=casefile.case).aggregate(
+        count=Count("id"), last=Max("created_at")
+    )
     events = list(
         TraffickingEvent.objects.filter(case=casefile.case).only(
             "public_id",
@@ -309,7 +310,7 @@ def narrative_summary(casefile: CaseFile) -> NarrativeSummary:
         )
     )
     _audit_section(casefile, Section.NOTES, summary=True)
-    return NarrativeSummary(notes=notes.count(), last_note_at=last, events=events)
+    return NarrativeSummary(notes=notes["count"], last_note_at=notes["last"], events=events)
 
 
 def perpetrator_summary(casefile: CaseFile) -> list[Perpetrator]:

@@ -68,6 +68,20 @@ def visibility_branches(actor: Actor) -> list[Q]:
     return [union, *branches]
 
 
+def may_see_case(actor: Actor, case: Case) -> bool:
+    """Whether `cases_visible_to(actor)` holds this case, for one case already loaded: the
+    direct branches from its columns, a query only for the referral branch."""
+    if actor.user is None or actor.organisation is None or not actor.can(Perm.CASE_VIEW):
+        return False
+    if case.owner_organisation_id == actor.organisation_id:
+        return True
+    if actor.can(Perm.CASE_DECIDE) and case.competent_organisation_id == actor.organisation_id:
+        return True
+    if case.case_worker_id == actor.user.pk:
+        return True
+    return Referral.objects.filter(live_referrals_to(actor), case_id=case.pk).exists()
+
+
 def _direct_branches(actor: Actor) -> tuple[Q, Q | None, Q]:
     user_id = actor.user.pk if actor.user is not None else None
     own = Q(owner_organisation_id=actor.organisation_id)
@@ -85,20 +99,14 @@ def referral_branch(actor: Actor) -> Q:
     """The cases no other branch shows the actor (not its organisation's, not to decide, not
     assigned to it): the referral branch is these, with a live referral to the organisation.
 
-    The case list reads that branch in two ways at once (`selectors._referral_branch_sql`):
-    walking these cases in order and probing the referrals' (case, organisation) index, which
-    is fast when referred cases are common among them; and, only when a bounded walk finds too
-    few, from the organisation's live referrals (`referred_case_ids`).
+    The case list reads that branch from the live referrals themselves, which carry copies
+    of the case's list columns (`selectors._branches`); there it may meet the other branches,
+    and the list merges rows by case.
     """
     if actor.user is None or actor.organisation is None or not actor.can(Perm.CASE_VIEW):
         return Q(pk__in=[])
     own, deciding, assigned = _direct_branches(actor)
     return ~own & ~_or_none(deciding) & ~assigned
-
-
-def referred_case_ids(actor: Actor) -> QuerySet[Referral, Any]:
-    """Ids of the cases referred to the actor's organisation by a live referral (a subquery)."""
-    return Referral.objects.filter(live_referrals_to(actor)).order_by().values("case_id")
 
 
 def owns_case(actor: Actor, case: Case) -> bool:
@@ -131,12 +139,13 @@ def case_for_actor(actor: Actor, public_id: UUID | str, action: CaseAction = "vi
     it but not perform `action`.
     """
     case = (
-        cases_visible_to(actor)
-        .select_related("person", "owner_organisation", "case_worker")
+        Case.objects.select_related(
+            "person", "owner_organisation", "case_worker", "competent_organisation"
+        )
         .filter(public_id=case_key(public_id))
         .first()
     )
-    if case is None:
+    if case is None or not may_see_case(actor, case):
         raise NotFound()
     if action != "view" and not actor.can(_ACTION_PERMISSION[action]):
         raise Forbidden()

@@ -131,8 +131,8 @@ class Case(models.Model):
             # status=all: every branch walks its own index newest first (no sequential scan).
             models.Index(fields=["competent_organisation", "-opened_at"]),
             models.Index(fields=["case_worker", "-opened_at"]),
-            # The referral branch: PostgreSQL walks the cases newest first and probes the
-            # referrals' (case, state) index for each (see access.visibility_branches).
+            # Every case newest first, whoever owns it (the case list's referral branch reads
+            # the referrals' own indexes instead: referrals.models.Referral).
             models.Index(fields=["-opened_at"], name="case_opened"),
             # The default "open" list: one query per branch over both open statuses, served in
             # order by partial indexes on open cases only.

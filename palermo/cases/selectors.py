@@ -380,6 +380,13 @@ def case_list(
     )
 
 
+def _grants_beyond_own(actor: Actor, persons: list[Any]) -> dict[int, Any]:
+    """`referral_grants` of the persons another organisation owns: the only ones a referral
+    can narrow (people.selectors._field_access); no query when the actor's own all."""
+    others = [p.pk for p in persons if p.owner_organisation_id != actor.organisation_id]
+    return referral_grants(actor, others) if others else {}
+
+
 def _rows(actor: Actor, case_ids: list[int], today: datetime.date, *, audit: bool) -> list[CaseRow]:
     if not case_ids:
         return []
@@ -392,7 +399,7 @@ def _rows(actor: Actor, case_ids: list[int], today: datetime.date, *, audit: boo
     ordered = [cases[pk] for pk in case_ids if pk in cases]
     persons = [c.person for c in ordered]
     states = consent_states(persons, today)
-    grants = referral_grants(actor, [p.pk for p in persons])
+    grants = _grants_beyond_own(actor, persons)
     rows = []
     shown: list[str] = []
     statuses = {value: str(label) for value, label in CaseStatus.choices}
@@ -496,7 +503,7 @@ def case_detail(*, actor: Actor, public_id: str | UUID) -> CaseDetail:
     lifecycle = lifecycle_for(case.country)
     person = case.person
     states = consent_states([person], today)
-    grants = referral_grants(actor, [person.pk])
+    grants = _grants_beyond_own(actor, [person])
     groups = case_groups_seen(actor, case, states[person.pk], grants)
     decisions = list(
         CaseDecision.objects.filter(case=case).select_related(

@@ -5,7 +5,8 @@ revoked; case advanced, closed, its deadlines moved), and the list built on them
 exactly the cases `cases_visible_to` says, in order, page after page, with the right count —
 for the owner, for receivers whose referrals are live, done or revoked, for an authority that
 decides, and for a member of a receiver who is also the case worker of a referred case (the
-branches meet: the case is shown and counted once).
+branches meet: the case is shown and counted once). The case page's one-case check
+(`may_see_case`) must agree with the same rule for every case.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from palermo.accounts.actors import Actor
 from palermo.accounts.models import Membership, Organisation
 from palermo.accounts.roles import Role
 from palermo.cases import selectors
-from palermo.cases.access import cases_visible_to
+from palermo.cases.access import cases_visible_to, may_see_case
 from palermo.cases.models import OPEN_STATUSES, Case
 from palermo.cases.services import sync_next_deadline
 from palermo.referrals import services
@@ -179,7 +180,11 @@ def test_lists_match_visibility_through_every_change(seed: int) -> None:
 
     for membership in (worker, provider, clinic_worker, lawyer, authority):
         actor = actor_for(membership)
-        assert _expected(actor, FILTERS[1], today), membership  # every one of them sees some
+        visible = set(cases_visible_to(actor).values_list("id", flat=True))
+        assert visible, membership  # every one of them sees some
+        # The one-case check (the case page) agrees with the list's rule, case by case.
+        for case in Case.objects.all():
+            assert may_see_case(actor, case) == (case.pk in visible), (membership, case.pk)
         for filters in FILTERS:
             expected = _expected(actor, filters, today)
             shown, count = _walk(actor, filters)
