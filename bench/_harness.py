@@ -280,7 +280,7 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _process_table() -> dict[int, tuple[int, float]]:
-    """pid → (parent pid, CPU seconds used so far) for every process."""
+    """pid → (parent pid, CPU seconds used so far by it and its reaped children)."""
     table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -289,7 +289,11 @@ def _process_table() -> dict[int, tuple[int, float]]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS)
+        # utime + stime, and cutime + cstime: the CPU of children that exited and were
+        # reaped (PostgreSQL backends whose connection closed), which would otherwise vanish
+        # from the tree between two samples.
+        used = sum(int(fields[i]) for i in (11, 12, 13, 14))
+        table[int(entry.name)] = (int(fields[1]), used / _TICKS)
     return table
 
 

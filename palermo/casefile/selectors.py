@@ -35,6 +35,8 @@ from .models import (
 )
 
 NOTES_PER_PAGE = 25
+# Where `health_summary` leaves the latest assessment (with its needs) on the case object.
+LATEST_ASSESSMENT_KEY = "_casefile_latest_assessment"
 SUMMARY_ITEMS = 3
 
 
@@ -251,6 +253,8 @@ class HealthSummary:
 def health_summary(casefile: CaseFile) -> HealthSummary:
     """The latest needs and the plan's state, in four queries; audited as a health read."""
     latest = _assessments(casefile).first()
+    # Kept on the case object the page loaded: the directory's section matches on it next.
+    casefile.case.__dict__[LATEST_ASSESSMENT_KEY] = latest
     pressing: list[Any] = []
     if latest is not None:
         order = {Urgency.IMMEDIATE: 0, Urgency.DAYS: 1, Urgency.WEEKS: 2}

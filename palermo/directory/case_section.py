@@ -53,12 +53,19 @@ def recorded_needs(actor: Actor, case: Any) -> frozenset[str]:
     # The case file's own rule for its groups (role, consent, referral narrowing).
     if "health" not in casefile_groups(actor, case):
         return frozenset()
-    latest = NeedsAssessment.objects.filter(case=case).order_by("-version").values("pk")[:1]
-    areas = set(
-        NeedRating.objects.filter(assessment__in=latest)
-        .exclude(level="none")
-        .values_list("area", flat=True)
-    )
+    from palermo.casefile.selectors import LATEST_ASSESSMENT_KEY
+
+    if LATEST_ASSESSMENT_KEY in case.__dict__:  # the case page's health section read it
+        loaded = case.__dict__[LATEST_ASSESSMENT_KEY]
+        needs = loaded.needs.all() if loaded is not None else []
+        areas = {n.area for n in needs if n.level != "none"}
+    else:
+        latest = NeedsAssessment.objects.filter(case=case).order_by("-version").values("pk")[:1]
+        areas = set(
+            NeedRating.objects.filter(assessment__in=latest)
+            .exclude(level="none")
+            .values_list("area", flat=True)
+        )
     if not areas:
         return frozenset()
     audit_read(
