@@ -99,10 +99,7 @@ def _append(events: list[AuditEvent]) -> list[AuditEvent]:
             event.occurred_at = now
             event.previous_hash = previous
             event.hash = previous = link_hash(key, previous, event.chained_content())
-        if len(events) == 1:
-            events[0].save()
-        else:
-            AuditEvent.objects.bulk_create(events)
+        AuditEvent.objects.bulk_create(events)
         head.sequence, head.hash = sequence, previous
         head.save(update_fields=["sequence", "hash"])
         every = settings.PALERMO_AUDIT_CHECKPOINT_EVERY

@@ -32,7 +32,7 @@ OPEN_STATUSES = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
 # The condition of the partial indexes on open cases; a query must say `status IN` these, in
 # this order, for PostgreSQL to use them (selectors._status_condition does).
 OPEN_CONDITION = models.Q(status__in=[str(s) for s in OPEN_STATUSES])
-# The columns the case's referrals carry copies of (referrals.models.CASE_COLUMNS).
+# The columns the case's referrals carry copies of, as `case_<column>` (referrals.models).
 REFERRAL_CASE_COLUMNS = ("status", "stage", "opened_at", "next_deadline")
 
 
@@ -197,7 +197,7 @@ class Case(models.Model):
         super().save(*args, **kwargs)
         fields = kwargs.get("update_fields")
         if not adding and (fields is None or set(fields) & set(REFERRAL_CASE_COLUMNS)):
-            # The referrals carry copies of the list columns (referrals.models.CASE_COLUMNS).
+            # The referrals carry copies of the list columns (REFERRAL_CASE_COLUMNS).
             from palermo.referrals.models import sync_case_columns
 
             sync_case_columns(self)

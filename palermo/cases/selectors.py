@@ -233,12 +233,10 @@ def _sql(queryset: QuerySet[Any]) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
-# The case columns of the list's order and keyset, and the referrals' copies of them.
-_REFERRED_COLUMN = {
-    "id": "case_id",
-    "opened_at": "case_opened_at",
-    "next_deadline": "case_next_deadline",
-}
+def _referred_column(column: str) -> str:
+    """The referral's column for a case column of the list's order and keyset: its copy
+    (`case_opened_at`, `case_next_deadline`) or the case's id (`case_id`)."""
+    return "case_" + column
 
 
 def _on_referrals(condition: Q) -> Q:
@@ -251,7 +249,7 @@ def _on_referrals(condition: Q) -> Q:
         else:
             lookup, value = cast(tuple[str, Any], child)
             column, _sep, rest = lookup.partition("__")
-            mapped.children.append((_REFERRED_COLUMN[column] + (_sep + rest), value))
+            mapped.children.append((_referred_column(column) + _sep + rest, value))
     return mapped
 
 
@@ -287,9 +285,9 @@ def _first_rows_and_count(
             counted_params += query_params
     if branches.referred is not None:
         referred_order = tuple(
-            ("-" if o.startswith("-") else "") + _REFERRED_COLUMN[o.lstrip("-")] for o in order
+            ("-" if o.startswith("-") else "") + _referred_column(o.lstrip("-")) for o in order
         )
-        sort_copy = _REFERRED_COLUMN[sort_field]
+        sort_copy = _referred_column(sort_field)
         sql, query_params = _sql(
             branches.referred.filter(_on_referrals(keyset))
             .order_by(*referred_order)

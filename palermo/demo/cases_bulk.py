@@ -42,6 +42,7 @@ from tqdm import tqdm
 from palermo.accounts.models import Membership, Organisation, User
 from palermo.accounts.roles import FieldGroup, Perm, Role, requires_second_factor, role_can
 from palermo.cases.models import (
+    REFERRAL_CASE_COLUMNS,
     Case,
     CaseDeadline,
     CaseDecision,
@@ -556,11 +557,8 @@ class CaseSimulator:
                 if basis == ConsentBasis.OVERRIDE
                 else None,
                 "respond_by": (created + 5 * DAY).date(),
-                # Copies of the case's list columns (referrals.models.CASE_COLUMNS).
-                "case_status": case["status"],
-                "case_stage": case["stage"],
-                "case_opened_at": case["opened_at"],
-                "case_next_deadline": case["next_deadline"],
+                # Copies of the case's list columns (referrals.models.case_column_copies).
+                **{f"case_{name}": case[name] for name in REFERRAL_CASE_COLUMNS},
                 "receiving_case_worker_id": worker,
                 "response_note": None,
                 "created_at": created,

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from palermo.cases.models import OPEN_STATUSES
+from palermo.cases.models import REFERRAL_CASE_COLUMNS as CASE_COLUMNS
 from palermo.vault.fields import EncryptedTextField
 
 
@@ -41,8 +43,7 @@ LIVE_STATES = (ReferralState.PENDING, ReferralState.ACCEPTED, ReferralState.IN_P
 RECEIVED_LIVE = models.Q(
     state__in=[str(s) for s in LIVE_STATES], receiving_organisation__isnull=False
 )
-# The open case statuses (cases.models.OPEN_STATUSES), in the same order.
-RECEIVED_LIVE_OPEN = RECEIVED_LIVE & models.Q(case_status__in=["Active", "FollowUp"])
+RECEIVED_LIVE_OPEN = RECEIVED_LIVE & models.Q(case_status__in=[str(s) for s in OPEN_STATUSES])
 
 
 class ReferralReason(models.TextChoices):
@@ -219,20 +220,18 @@ class Referral(models.Model):
 
     def copy_case_columns(self, case: Any) -> None:
         """Set the copies of the case's list columns (for a referral being made)."""
-        self.case_status = case.status
-        self.case_stage = case.stage
-        self.case_opened_at = case.opened_at
-        self.case_next_deadline = case.next_deadline
+        for name, value in case_column_copies(case).items():
+            setattr(self, name, value)
 
 
-CASE_COLUMNS = ("status", "stage", "opened_at", "next_deadline")  # = cases REFERRAL_CASE_COLUMNS
+def case_column_copies(case: Any) -> dict[str, Any]:
+    """The referral columns that copy the case's list columns, with the case's values."""
+    return {f"case_{name}": getattr(case, name) for name in CASE_COLUMNS}
 
 
 def sync_case_columns(case: Any) -> None:
     """Make every referral of the case carry the case's current list columns."""
-    Referral.objects.filter(case_id=case.pk).update(
-        **{f"case_{name}": getattr(case, name) for name in CASE_COLUMNS}
-    )
+    Referral.objects.filter(case_id=case.pk).update(**case_column_copies(case))
 
 
 class ReferralEvent(models.Model):

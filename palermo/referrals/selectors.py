@@ -127,9 +127,10 @@ def case_referrals(actor: Actor, case: Case) -> list[Referral]:
     organisation those it sent or received. Only what the case page's table shows is read
     (nothing encrypted is decrypted for it).
     """
-    referrals = referrals_visible_to(actor).filter(case=case)
     if owns_case(actor, case):
         referrals = Referral.objects.filter(case=case)
+    else:
+        referrals = referrals_visible_to(actor).filter(case=case)
     return list(
         referrals.select_related("sending_organisation", "receiving_organisation", "partner")
         .only(
