@@ -47,7 +47,9 @@ def _use_postgresql(url: str) -> None:
         if connection.connection is not None:
             raise RuntimeError("The database was used before the test database was chosen.")
         del connections[connection.alias]
-    database = dj_database_url.parse(url, conn_max_age=0)
+    from config.settings.base import postgresql_options
+
+    database = postgresql_options(dj_database_url.parse(url, conn_max_age=0))
     database["TEST"] = {"NAME": f"test_{database['NAME']}"}
     settings.DATABASES["default"] = database
     # The connection handler reads DATABASES once; forget that reading if it already happened.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -118,7 +119,25 @@ TEMPLATES = [
 # --- Database: embedded SQLite (WAL) by default, PostgreSQL when DATABASE_URL says so. ---
 DEFAULT_SQLITE_PATH = VAR_DIR / "palermo.sqlite3"
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+
+
+def postgresql_options(database: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL connections bind parameters on the server and prepare a statement once it has
+    run PALERMO_DB_PREPARE_THRESHOLD times on that connection (0: never): a page repeats the
+    same few statements, and the server then skips parsing them (and planning them where a
+    generic plan is as good; PostgreSQL keeps planning per value where values matter, as for
+    the partial indexes of open cases). The case page's PostgreSQL CPU halves (bench/web.py).
+    Behind a pooler in transaction mode, prepared statements need its support (PgBouncer
+    1.21+ with max_prepared_statements) or the threshold set to 0."""
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        threshold = env_int("PALERMO_DB_PREPARE_THRESHOLD", 5)
+        options = database.setdefault("OPTIONS", {})
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", threshold if threshold > 0 else None)
+    return database
+
+
+DATABASES = {"default": postgresql_options(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
