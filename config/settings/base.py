@@ -121,7 +121,7 @@ DEFAULT_SQLITE_PATH = VAR_DIR / "palermo.sqlite3"
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
 
 
-def postgresql_options(database: dict[str, Any]) -> dict[str, Any]:
+def postgresql_options(database: dj_database_url.DBConfig) -> dj_database_url.DBConfig:
     """PostgreSQL connections bind parameters on the server and prepare a statement once it has
     run PALERMO_DB_PREPARE_THRESHOLD times on that connection (0: never): a page repeats the
     same few statements, and the server then skips parsing them (and planning them where a
