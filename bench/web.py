@@ -384,7 +384,7 @@ def session_for(m):
     request = RequestFactory().get("/")
     SessionMiddleware(lambda r: None).process_request(request)
     request.user = m.user  # as AuthenticationMiddleware leaves it; otp_login checks it
-    login(request, m.user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, m.user, backend=settings.AUTHENTICATION_BACKENDS[0])
     device = TOTPDevice.objects.filter(user=m.user, confirmed=True).first()
     if device is not None:
         otp_login(request, device)

@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "palermo.accounts.middleware.SignedInOTPMiddleware",
     "palermo.accounts.middleware.ActorMiddleware",
     "palermo.web.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,6 +150,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend, reading the signed-in user with their devices and memberships in one
+# query (palermo.accounts.signin).
+AUTHENTICATION_BACKENDS = ["palermo.accounts.backends.SignInBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -167,6 +170,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Database sessions, read without the ORM (every signed-in request reads one).
+SESSION_ENGINE = "palermo.accounts.sessions"
 # Idle sessions expire: a signed-in session's expiry is renewed by its requests, at most once
 # every SESSION_TOUCH_EVERY seconds (palermo.accounts.middleware.touch_session), not by an
 # UPDATE on every request; the idle timeout holds to that minute (never longer).

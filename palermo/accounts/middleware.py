@@ -5,20 +5,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .actors import Actor
 from .roles import ROLE_DEFAULT_PURPOSE, Role
 from .selectors import SESSION_MEMBERSHIP_KEY, session_membership
 from .services import second_factor_required
+from .signin import prefetched_devices
 
 __all__ = [
     "SESSION_MEMBERSHIP_KEY",
     "SESSION_TOUCHED_KEY",
     "ActorMiddleware",
+    "SignedInOTPMiddleware",
     "actor_for_session",
     "needs_second_factor",
     "touch_session",
@@ -40,6 +46,28 @@ _OPEN_URL_NAMES = ("accounts:login", "accounts:logout", "accounts:second_factor"
 @cache
 def _open_paths() -> frozenset[str]:
     return frozenset(reverse(name) for name in _OPEN_URL_NAMES)
+
+
+class SignedInOTPMiddleware(OTPMiddleware):
+    """django_otp's middleware, taking the session's device from those read with the user
+    (palermo.accounts.signin) instead of a query of its own. The checks are django_otp's:
+    the device must be the user's and confirmed, or the session's device id is dropped."""
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        devices = prefetched_devices(user) if user.is_authenticated else None
+        if devices is None:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        device = None
+        if persistent_id:
+            label, _slash, number = self._normalize_persistent_id(persistent_id).rpartition("/")
+            if label != TOTPDevice._meta.label_lower:
+                device = self._device_from_persistent_id(persistent_id)
+            elif number.isdigit():
+                device = devices.get(int(number))
+        user.otp_device = self._finalize_device(request, user, device)
+        return user
 
 
 def actor_for_session(request: HttpRequest) -> Actor | None:

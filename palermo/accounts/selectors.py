@@ -12,6 +12,7 @@ from palermo.errors import NotFound
 from .actors import Actor
 from .models import ApiToken, Membership, User
 from .roles import Perm
+from .signin import prefetched_memberships
 
 SESSION_MEMBERSHIP_KEY = "palermo_membership_id"
 
@@ -35,7 +36,8 @@ def session_membership(request: HttpRequest) -> Membership | None:
     if not user.is_authenticated or not user.is_active:
         return None
     assert isinstance(user, User)  # noqa: S101 - AUTH_USER_MODEL
-    memberships = list(active_memberships(user))
+    prefetched = prefetched_memberships(user)
+    memberships = prefetched if prefetched is not None else list(active_memberships(user))
     request._active_membership_count = len(memberships)  # type: ignore[attr-defined]
     if not memberships:
         return None

@@ -29,6 +29,7 @@ from palermo.errors import ApplicationError, Forbidden, NotFound
 
 from . import selectors, services
 from .actors import Actor
+from .backends import BACKEND_PATH
 from .middleware import needs_second_factor
 from .models import User
 from .roles import (
@@ -71,7 +72,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             error = str(exc.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=BACKEND_PATH)
             if needs_second_factor(request):
                 response = redirect("accounts:second_factor")
                 if request.POST.get("next"):

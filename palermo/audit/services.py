@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from palermo.fastsql import column, table
 from palermo.vault.keys import audit_chain_key
 
 from .chain import GENESIS_HASH, link_hash
@@ -87,12 +89,9 @@ def _pending_event(
 def _append(events: list[AuditEvent]) -> list[AuditEvent]:
     """Link the events to the chain, in order, under one lock of the chain head."""
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"sequence": 0, "hash": GENESIS_HASH}
-        )
+        sequence, previous = _locked_head()
         key = audit_chain_key()
         now = timezone.now()
-        sequence, previous = head.sequence, head.hash
         for event in events:
             sequence += 1
             event.sequence = sequence
@@ -100,14 +99,42 @@ def _append(events: list[AuditEvent]) -> list[AuditEvent]:
             event.previous_hash = previous
             event.hash = previous = link_hash(key, previous, event.chained_content())
         AuditEvent.objects.bulk_create(events)
-        head.sequence, head.hash = sequence, previous
-        head.save(update_fields=["sequence", "hash"])
+        with connection.cursor() as cursor:
+            cursor.execute(_head_sql(connection.vendor, "move"), [sequence, previous, _HEAD])
         every = settings.PALERMO_AUDIT_CHECKPOINT_EVERY
         if every > 0:
             for event in events:
                 if event.sequence % every == 0:
                     _checkpoint_after_commit(event)
     return events
+
+
+_HEAD = 1  # the chain head's one row
+
+
+def _locked_head() -> tuple[int, str]:
+    """The chain head's sequence and hash, its row locked until the transaction ends (SQLite:
+    the IMMEDIATE transaction holds the database's write lock already). SQL built once: every
+    page that shows personal data appends to the chain."""
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql(connection.vendor, "lock"), [_HEAD])
+        row = cursor.fetchone()
+    if row is None:  # the first event ever
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=_HEAD, defaults={"sequence": 0, "hash": GENESIS_HASH}
+        )
+        return head.sequence, head.hash
+    return int(row[0]), str(row[1])
+
+
+@cache
+def _head_sql(vendor: str, statement: str) -> str:
+    head, pk = table(AuditChainHead), column(AuditChainHead, "id")
+    sequence, digest = column(AuditChainHead, "sequence"), column(AuditChainHead, "hash")
+    if statement == "lock":
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        return f"SELECT {sequence}, {digest} FROM {head} WHERE {pk} = %s{lock}"  # noqa: S608 - from model metadata
+    return f"UPDATE {head} SET {sequence} = %s, {digest} = %s WHERE {pk} = %s"  # noqa: S608 - from model metadata
 
 
 def _checkpoint_after_commit(event: AuditEvent) -> None:

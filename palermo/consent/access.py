@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from functools import cache
 from uuid import UUID
 
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from palermo.accounts.actors import Actor
 from palermo.accounts.roles import Perm
 from palermo.errors import Forbidden, NotFound
+from palermo.fastsql import column, placeholders, rows, table
 from palermo.people.access import person_for_actor, persons_visible_to
 from palermo.people.models import Person
 
@@ -51,35 +53,28 @@ def public_key(public_id: UUID | str) -> UUID:
 def consent_states(
     persons: Iterable[Person], today: datetime.date | None = None
 ) -> dict[int, ConsentState]:
-    """Each person's consent state, by primary key: two queries, whatever the number."""
-    from .models import ConsentRecord
-
+    """Each person's consent state, by primary key: one query, whatever the number (SQL built
+    from the models' metadata; palermo.fastsql: the case pages read this on every request)."""
     persons = list(persons)
     today = today or timezone.localdate()
     ids = [p.pk for p in persons]
     entries: dict[int, list[ConsentEntry]] = {pk: [] for pk in ids}
-    rows = (
-        ConsentRecord.objects.filter(person_id__in=ids)
-        .order_by("recorded_at", "id")
-        .values_list(
-            "person_id",
-            "purpose",
-            "decision",
-            "given_by",
-            "organisation_id",
-            "partner_id",
-            "external_receiver",
+    bases: dict[int, list[LegalBasisEntry]] = {pk: [] for pk in ids}
+    found = (
+        rows(
+            _states_sql(connection.vendor, len(ids)),
+            [*ids, *ids, connection.ops.adapt_datefield_value(today)],
         )
+        if ids
+        else []
     )
-    for order, (
-        person_id,
-        purpose,
-        decision,
-        given_by,
-        organisation_id,
-        partner_id,
-        external,
-    ) in enumerate(rows):
+    order = 0
+    for kind, person_id, purpose, decision, given_by, organisation_id, partner_id, external in (
+        row[:8] for row in found
+    ):
+        if kind == _LEGAL_BASIS:
+            bases[person_id].append(LegalBasisEntry(ConsentPurpose(purpose), organisation_id))
+            continue
         entries[person_id].append(
             ConsentEntry(
                 purpose=ConsentPurpose(purpose),
@@ -90,14 +85,7 @@ def consent_states(
                 receiver=receiver_key(partner_id=partner_id, external_name=external),
             )
         )
-    bases: dict[int, list[LegalBasisEntry]] = {pk: [] for pk in ids}
-    in_force = (
-        LegalBasis.objects.filter(person_id__in=ids, revoked_at__isnull=True)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-        .values_list("person_id", "purpose", "organisation_id")
-    )
-    for person_id, purpose, organisation_id in in_force:
-        bases[person_id].append(LegalBasisEntry(ConsentPurpose(purpose), organisation_id))
+        order += 1
     return {
         p.pk: ConsentState(
             entries=tuple(entries[p.pk]),
@@ -106,6 +94,35 @@ def consent_states(
         )
         for p in persons
     }
+
+
+_CONSENT, _LEGAL_BASIS = 0, 1
+
+
+@cache
+def _states_sql(vendor: str, count: int) -> str:
+    """The persons' consent records in the order they were recorded, then their legal bases
+    in force on a day: (kind, person, purpose, decision, given by, organisation, partner,
+    external receiver, recorded at, id). Only clear columns: nothing is decrypted."""
+    from .models import ConsentRecord
+
+    def c(name: str) -> str:
+        return column(ConsentRecord, name)
+
+    def b(name: str) -> str:
+        return column(LegalBasis, name)
+
+    ids = placeholders(count)
+    return (
+        f"SELECT {_CONSENT}, {c('person')}, {c('purpose')}, {c('decision')}, {c('given_by')}, "  # noqa: S608 - from model metadata
+        f"{c('organisation')}, {c('partner')}, {c('external_receiver')}, {c('recorded_at')}, "
+        f"{c('id')} FROM {table(ConsentRecord)} WHERE {c('person')} IN ({ids}) "
+        f"UNION ALL SELECT {_LEGAL_BASIS}, {b('person')}, {b('purpose')}, NULL, NULL, "
+        f"{b('organisation')}, NULL, NULL, NULL, {b('id')} FROM {table(LegalBasis)} "
+        f"WHERE {b('person')} IN ({ids}) AND {b('revoked_at')} IS NULL "
+        f"AND ({b('valid_until')} IS NULL OR {b('valid_until')} >= %s) "
+        "ORDER BY 1, 9, 10"
+    )
 
 
 def consent_state(person: Person) -> ConsentState:

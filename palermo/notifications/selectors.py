@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
+
+from palermo.fastsql import column, rows, table
 
 from .kinds import text_for
 from .models import Notification
@@ -58,4 +62,15 @@ def notification_page(
 
 
 def unread_count(user: Any) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """The badge in every page's header: SQL built once (palermo.fastsql), not a compiled
+    ORM count on every page."""
+    return int(rows(_unread_sql(connection.vendor), [user.pk])[0][0])
+
+
+@cache
+def _unread_sql(vendor: str) -> str:
+    return (
+        f"SELECT COUNT(*) FROM {table(Notification)} "  # noqa: S608 - from model metadata
+        f"WHERE {column(Notification, 'recipient')} = %s "
+        f"AND {column(Notification, 'read_at')} IS NULL"
+    )
