@@ -25,8 +25,15 @@ def _orm_reading(persons, today):
     records = list(
         ConsentRecord.objects.filter(person_id__in=ids)
         .order_by("recorded_at", "id")
-        .values_list("person_id", "purpose", "decision", "given_by", "organisation_id",
-                     "partner_id", "external_receiver")  # fmt: skip
+        .values_list(
+            "person_id",
+            "purpose",
+            "decision",
+            "given_by",
+            "organisation_id",
+            "partner_id",
+            "external_receiver",
+        )  # fmt: skip
     )
     bases = [
         b for b in LegalBasis.objects.filter(person_id__in=ids).values_list(
