@@ -50,6 +50,7 @@ class Selected:
     # Per field: the column expression and the converters the ORM would apply to it.
     expressions: tuple[Any, ...]
     converters: tuple[tuple[Callable[..., Any], ...], ...]
+    pk_index: int  # where the primary key is among the fields
 
     @property
     def width(self) -> int:
@@ -72,8 +73,8 @@ class Selected:
 
     def build(self, row: Sequence[Any], start: int) -> Model | None:
         """The instance (only the selected fields loaded, the others deferred as with
-        `only()`), or None when its primary key, the first column, is NULL."""
-        if row[start] is None:
+        `only()`), or None when its primary key is NULL."""
+        if row[start + self.pk_index] is None:
             return None
         return self.model.from_db(connection.alias, self.attnames, self.values(row, start))
 
@@ -96,13 +97,15 @@ def _selected(model: type[Model], alias: str, only: tuple[str, ...], vendor: str
     wanted = [f for f in chosen if isinstance(f, Field) and f.concrete]
     if len(wanted) != len(only):
         raise ValueError(f"not concrete fields of {model.__name__}: {only}")
-    fields = (pk, *(f for f in (wanted or model._meta.concrete_fields) if f is not pk))
+    # In the model's own order, which Model.from_db expects of a subset's values.
+    fields = tuple(f for f in model._meta.concrete_fields if not wanted or f is pk or f in wanted)
     expressions = tuple(f.get_col(alias) for f in fields)
     converters = tuple(
         tuple(connection.ops.get_db_converters(e) + f.get_db_converters(connection))  # type: ignore[attr-defined]
         for f, e in zip(fields, expressions, strict=True)
     )
-    return Selected(model, alias, fields, expressions, converters)
+    pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
+    return Selected(model, alias, fields, expressions, converters, pk_index)
 
 
 def placeholders(count: int) -> str:

@@ -51,6 +51,15 @@ def test_only_the_named_fields_are_loaded_the_rest_on_access():
     assert built.second_name == "Popa"  # read when asked for, as with only()
 
 
+def test_fields_named_in_any_order_land_in_their_own_attributes():
+    person = _person()
+    part, sql = _select(("birthdate", "public_id", "first_name"))
+    built = part.build(rows(sql, [person.pk])[0], 0)
+    assert built.birthdate == datetime.date(1990, 4, 2)
+    assert built.public_id == person.public_id
+    assert built.first_name == "Ana"
+
+
 def test_a_missing_row_of_a_left_join_is_none():
     part = selected(Person, "p", ("first_name",))
     assert part.build((None, None), 0) is None

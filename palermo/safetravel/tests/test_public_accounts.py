@@ -347,7 +347,10 @@ def test_totp_on_then_needed_at_sign_in_and_codes_are_not_reused() -> None:
     assert page.status_code == 200 and "data:image/svg+xml;base64," in page.content.decode()
     traveller.refresh_from_db()
     assert client.post("/travel/account/authenticator/", {"code": "000000"}).status_code == 400
-    response = client.post("/travel/account/authenticator/", {"code": _code(traveller, -1)})
+    # The very code used here is tried again below (not "the previous step's code" anew: the
+    # step may have moved on in between).
+    used = _code(traveller, -1)
+    response = client.post("/travel/account/authenticator/", {"code": used})
     assert response.status_code == 302
     traveller.refresh_from_db()
     assert traveller.has_totp
@@ -358,7 +361,7 @@ def test_totp_on_then_needed_at_sign_in_and_codes_are_not_reused() -> None:
     assert other.get("/travel/home/").status_code == 302  # not signed in yet
     assert other.post("/travel/sign-in/code/", {"code": "12"}).status_code == 400
     # The code used to turn TOTP on cannot be used again.
-    assert other.post("/travel/sign-in/code/", {"code": _code(traveller, -1)}).status_code == 400
+    assert other.post("/travel/sign-in/code/", {"code": used}).status_code == 400
     response = other.post("/travel/sign-in/code/", {"code": _code(traveller)})
     assert response.status_code == 302 and response["Location"] == "/travel/home/"
 
