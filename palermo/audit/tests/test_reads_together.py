@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from palermo.accounts.models import Membership
 from palermo.audit import services
-from palermo.audit.models import AuditEvent
+from palermo.audit.chain import GENESIS_HASH
+from palermo.audit.models import AuditChainHead, AuditEvent
 from palermo.audit.services import audit_read, audit_record, reads_written_together
 from palermo.audit.verification import verify_chain
 from palermo.testing import actor_for
@@ -30,6 +31,8 @@ def _read(membership: Membership, n: int) -> None:
 
 
 def test_reads_inside_are_written_at_the_end_in_one_transaction(worker_a: Membership) -> None:
+    # The chain head as it is after the first event ever (that event also creates it).
+    AuditChainHead.objects.get_or_create(pk=1, defaults={"sequence": 0, "hash": GENESIS_HASH})
     with CaptureQueriesContext(connection) as captured, reads_written_together():
         for n in range(5):
             _read(worker_a, n)
