@@ -51,6 +51,7 @@ class Selected:
     expressions: tuple[Any, ...]
     converters: tuple[tuple[Callable[..., Any], ...], ...]
     pk_index: int  # where the primary key is among the fields
+    attnames: list[str]
 
     @property
     def width(self) -> int:
@@ -78,10 +79,6 @@ class Selected:
             return None
         return self.model.from_db(connection.alias, self.attnames, self.values(row, start))
 
-    @property
-    def attnames(self) -> list[str]:
-        return [f.attname for f in self.fields]
-
 
 def selected(model: type[Model], alias: str, only: tuple[str, ...] = ()) -> Selected:
     """`model`'s columns under `alias` (every concrete field, or the primary key and the
@@ -105,7 +102,19 @@ def _selected(model: type[Model], alias: str, only: tuple[str, ...], vendor: str
         for f, e in zip(fields, expressions, strict=True)
     )
     pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
-    return Selected(model, alias, fields, expressions, converters, pk_index)
+    attnames = [f.attname for f in fields]
+    return Selected(model, alias, fields, expressions, converters, pk_index, attnames)
+
+
+def build_row(parts: Sequence[Selected], row: Sequence[Any]) -> list[Model | None]:
+    """One instance (or None) per part, for a row that selected the parts one after the other
+    (`SELECT {parts[0].sql()}, {parts[1].sql()}, …`)."""
+    built = []
+    start = 0
+    for part in parts:
+        built.append(part.build(row, start))
+        start += part.width
+    return built
 
 
 def placeholders(count: int) -> str:

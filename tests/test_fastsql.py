@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from palermo.accounts.roles import Role
-from palermo.fastsql import column, placeholders, rows, selected, table
+from palermo.fastsql import build_row, column, placeholders, rows, selected, table
 from palermo.people import services as people_services
 from palermo.people.models import Person
 from palermo.testing import actor_for, member
@@ -72,3 +72,14 @@ def test_only_concrete_fields_may_be_named():
 
 def test_placeholders():
     assert placeholders(3) == "%s, %s, %s"
+
+
+def test_a_row_of_several_parts_is_split_in_order():
+    person = _person()
+    first, _sql = _select(("first_name",))
+    second = selected(Person, "q", ("birthdate",))
+    stored = rows(_sql, [person.pk])[0]  # (id, first_name as stored: encrypted)
+    # The second part found nothing (a LEFT JOIN's NULLs): None, the first is still built.
+    built = build_row([first, second], (*stored, None, None))
+    assert built[0].first_name == "Ana"
+    assert built[1] is None

@@ -9,10 +9,12 @@ from django.contrib.auth.backends import ModelBackend
 
 from .signin import signed_in_user
 
-BACKEND_PATH = "palermo.accounts.backends.SignInBackend"
-
 
 class SignInBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         user = signed_in_user(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+# What login() records in the session; settings.AUTHENTICATION_BACKENDS names the same.
+BACKEND_PATH = f"{SignInBackend.__module__}.{SignInBackend.__qualname__}"

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from palermo.fastsql import column, quoted, rows, selected, table
+from palermo.fastsql import build_row, column, quoted, rows, selected, table
 
 from .models import Membership, Organisation, User
 
@@ -58,24 +58,20 @@ def signed_in_user(user_id: Any) -> User | None:
     found = rows(_sql(connection.vendor), [True, True, key])
     if not found:
         return None
-    user_part, device_part = selected(User, "u"), selected(TOTPDevice, "d")
-    membership_part, organisation_part = selected(Membership, "m"), selected(Organisation, "o")
-    user = user_part.build(found[0], 0)
+    parts = (selected(User, "u"), selected(TOTPDevice, "d"), selected(Membership, "m"),
+             selected(Organisation, "o"))  # fmt: skip
+    user = build_row(parts, found[0])[0]
     assert isinstance(user, User)  # noqa: S101 - the WHERE found it
     devices: dict[int, TOTPDevice] = {}
     memberships: dict[int, Membership] = {}
-    start_device = user_part.width
-    start_membership = start_device + device_part.width
-    start_organisation = start_membership + membership_part.width
+    # One row per (device, membership) pair: each is kept once, in the rows' order.
     for row in found:
-        device = device_part.build(row, start_device)
+        _user, device, membership, organisation = build_row(parts, row)
         if isinstance(device, TOTPDevice) and device.pk not in devices:
             device.user = user
             devices[device.pk] = device
-        membership = membership_part.build(row, start_membership)
         if isinstance(membership, Membership) and membership.pk not in memberships:
-            organisation = organisation_part.build(row, start_organisation)
-            assert isinstance(organisation, Organisation)  # noqa: S101 - inner-joined
+            assert isinstance(organisation, Organisation)  # noqa: S101 - joined on it
             membership.user = user
             membership.organisation = organisation
             memberships[membership.pk] = membership

@@ -100,7 +100,7 @@ def _append(events: list[AuditEvent]) -> list[AuditEvent]:
             event.hash = previous = link_hash(key, previous, event.chained_content())
         AuditEvent.objects.bulk_create(events)
         with connection.cursor() as cursor:
-            cursor.execute(_head_sql(connection.vendor, "move"), [sequence, previous, _HEAD])
+            cursor.execute(_move_head_sql(connection.vendor), [sequence, previous, _HEAD])
         every = settings.PALERMO_AUDIT_CHECKPOINT_EVERY
         if every > 0:
             for event in events:
@@ -117,7 +117,7 @@ def _locked_head() -> tuple[int, str]:
     the IMMEDIATE transaction holds the database's write lock already). SQL built once: every
     page that shows personal data appends to the chain."""
     with connection.cursor() as cursor:
-        cursor.execute(_head_sql(connection.vendor, "lock"), [_HEAD])
+        cursor.execute(_lock_head_sql(connection.vendor), [_HEAD])
         row = cursor.fetchone()
     if row is None:  # the first event ever
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
@@ -128,13 +128,20 @@ def _locked_head() -> tuple[int, str]:
 
 
 @cache
-def _head_sql(vendor: str, statement: str) -> str:
-    head, pk = table(AuditChainHead), column(AuditChainHead, "id")
-    sequence, digest = column(AuditChainHead, "sequence"), column(AuditChainHead, "hash")
-    if statement == "lock":
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        return f"SELECT {sequence}, {digest} FROM {head} WHERE {pk} = %s{lock}"  # noqa: S608 - from model metadata
-    return f"UPDATE {head} SET {sequence} = %s, {digest} = %s WHERE {pk} = %s"  # noqa: S608 - from model metadata
+def _lock_head_sql(vendor: str) -> str:
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT {column(AuditChainHead, 'sequence')}, {column(AuditChainHead, 'hash')} "  # noqa: S608 - from model metadata
+        f"FROM {table(AuditChainHead)} WHERE {column(AuditChainHead, 'id')} = %s{lock}"
+    )
+
+
+@cache
+def _move_head_sql(vendor: str) -> str:
+    return (
+        f"UPDATE {table(AuditChainHead)} SET {column(AuditChainHead, 'sequence')} = %s, "  # noqa: S608 - from model metadata
+        f"{column(AuditChainHead, 'hash')} = %s WHERE {column(AuditChainHead, 'id')} = %s"
+    )
 
 
 def _checkpoint_after_commit(event: AuditEvent) -> None:

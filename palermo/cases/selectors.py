@@ -33,7 +33,16 @@ from palermo.accounts.roles import Perm
 from palermo.audit.services import audit_read
 from palermo.consent.access import consent_states
 from palermo.errors import invalid
-from palermo.fastsql import Selected, column, placeholders, quoted, rows, selected, table
+from palermo.fastsql import (
+    Selected,
+    build_row,
+    column,
+    placeholders,
+    quoted,
+    rows,
+    selected,
+    table,
+)
 from palermo.people.models import Person
 from palermo.people.selectors import PersonView
 from palermo.referrals.access import live_referrals_to, referral_grants
@@ -421,12 +430,7 @@ def _list_cases(case_ids: list[int]) -> dict[int, Case]:
     parts = _list_parts()
     found: dict[int, Case] = {}
     for row in rows(_list_cases_sql(connection.vendor, len(case_ids)), case_ids):
-        start = 0
-        built = []
-        for part in parts:
-            built.append(part.build(row, start))
-            start += part.width
-        case, person, owner, worker, competent = built
+        case, person, owner, worker, competent = build_row(parts, row)
         assert isinstance(case, Case)  # noqa: S101 - the FROM table
         case.person = cast(Person, person)
         case.owner_organisation = cast(Organisation, owner)
