@@ -35,12 +35,9 @@ import asyncio
 import base64
 import json
 import os
-import platform
 import random
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +47,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from _harness import CpuMeter, free_port, machine, new_key, percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -91,23 +90,6 @@ QUICK = Scale(
 
 
 # --- the load generator (runs in its own process) -------------------------------------------
-
-
-def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p95": None, "p99": None, "max": None, "mean": None}
-    ordered = sorted(values)
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-    return {
-        "p50": at(0.50),
-        "p95": at(0.95),
-        "p99": at(0.99),
-        "max": round(ordered[-1] * 1000, 2),
-        "mean": round(statistics.fmean(ordered) * 1000, 2),
-    }
 
 
 async def _generate(config: dict[str, Any]) -> dict[str, Any]:
@@ -269,7 +251,7 @@ async def _generate(config: dict[str, Any]) -> dict[str, Any]:
         "new_messages": new_messages,
         "acknowledged_per_s": round(ok_in_window / duration, 1),
         "new_messages_per_s": round(new_messages / duration, 1),
-        "latency_ms": _percentiles(latencies),
+        "latency_ms": percentiles(latencies),
         "statuses": statuses,
         "results": results,
         "errors": errors,
@@ -341,7 +323,6 @@ class PostgreSQL:
     def __init__(self) -> None:
         from tests.postgresql_server import (
             SERVER_USER,
-            _free_port,
             _pg_ctl_as_server_user,
             postgresql_bin_dir,
         )
@@ -356,7 +337,7 @@ class PostgreSQL:
             user = pwd.getpwnam(SERVER_USER)
             os.chown(self.workdir, user.pw_uid, user.pw_gid)
             self.executable = _pg_ctl_as_server_user(self.pg_ctl, self.workdir)
-        self.port = _free_port()
+        self.port = free_port()
         self.datadir = self.workdir / "data"
         self.user = SERVER_USER
 
@@ -422,16 +403,6 @@ class PostgreSQL:
 # --- the Palermo processes ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def _key() -> str:
-    return base64.b64encode(os.urandom(32)).decode()
-
-
 def palermo_env(database_url: str, var_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -441,9 +412,9 @@ def palermo_env(database_url: str, var_dir: Path) -> dict[str, str]:
         PALERMO_SSL_REDIRECT="0",
         DATABASE_URL=database_url,
         PALERMO_VAR_DIR=str(var_dir),
-        PALERMO_KEYS=f"b1:{_key()}",
+        PALERMO_KEYS=f"b1:{new_key()}",
         PALERMO_ACTIVE_KEY_ID="b1",
-        PALERMO_INDEX_KEY=_key(),
+        PALERMO_INDEX_KEY=new_key(),
         PALERMO_KEY_FILE="",
         PALERMO_BENCH_BARE_ENDPOINT="1",
         # The load generator is one address sending hundreds of messages a second.
@@ -467,7 +438,7 @@ class Processes:
         self.env = env
         self.var_dir = var_dir
         self.scale = scale
-        self.port = _free_port()
+        self.port = free_port()
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_restarts = 0
@@ -545,58 +516,6 @@ class Processes:
 
 
 # --- CPU accounting -------------------------------------------------------------------------
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _process_table() -> dict[int, tuple[int, float]]:
-    """pid → (parent pid, CPU seconds used so far) for every process."""
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS)
-    return table
-
-
-def _tree_cpu(table: dict[int, tuple[int, float]], root: int) -> float:
-    total, stack, seen = 0.0, [root], set()
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _cpu) in table.items():
-        children.setdefault(parent, []).append(pid)
-    while stack:
-        pid = stack.pop()
-        if pid in seen or pid not in table:
-            continue
-        seen.add(pid)
-        total += table[pid][1]
-        stack.extend(children.get(pid, []))
-    return total
-
-
-class CpuMeter:
-    """CPU seconds used by the server, the worker and PostgreSQL (live processes only)."""
-
-    def __init__(self, processes: Processes, pg: PostgreSQL) -> None:
-        self.processes = processes
-        self.pg = pg
-
-    def sample(self) -> dict[str, float]:
-        table = _process_table()
-        roots = {
-            "server": self.processes.server.pid if self.processes.server else 0,
-            "worker": self.processes.worker.pid if self.processes.worker else 0,
-            "postgresql": self.pg.postmaster_pid(),
-        }
-        return {name: _tree_cpu(table, pid) for name, pid in roots.items()}
-
-    @staticmethod
-    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-        return {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -722,37 +641,6 @@ def wait_for_replay(var_dir: Path, processes: Processes, timeout: float) -> dict
 # --- the machine ----------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    import django
-    import gunicorn
-
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": model,
-        "memory_gb": memory_gb,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "gunicorn": gunicorn.__version__,
-    }
-
-
 # --- the benchmark --------------------------------------------------------------------------
 
 
@@ -824,7 +712,13 @@ def benchmark(scale: Scale, quick: bool) -> dict[str, Any]:
         processes.start_server()
         # Run 1 measures ingestion alone: the worker (which files each message with intake)
         # starts after it, and the time it takes to catch up is measured on its own.
-        meter = CpuMeter(processes, pg)
+        meter = CpuMeter(
+            {
+                "server": lambda: processes.server.pid if processes.server else 0,
+                "worker": lambda: processes.worker.pid if processes.worker else 0,
+                "postgresql": pg.postmaster_pid,
+            }
+        )
 
         # Warm-up: every server thread connects and caches the channels.
         run_generator(
