@@ -76,6 +76,7 @@ def _incoming_fields(incoming: IncomingReferral) -> dict[str, object]:
         "state": incoming.state,
         "received_at": incoming.received_at,
         "responded_at": incoming.responded_at,
+        "revoked_at": incoming.revoked_at,
         "case": str(incoming.case.public_id) if incoming.case else None,
         "person": str(incoming.person.public_id) if incoming.person else None,
     }
@@ -160,6 +161,7 @@ def _detail(actor: Actor, public_id: str) -> IncomingDetailOut:
         **_incoming_fields(view.incoming),  # type: ignore[arg-type]
         details=view.details,
         case_summary=view.case_summary,
+        revocation_note=view.incoming.revocation_note or "",
         is_child=view.incoming.is_child,
         visible_groups=sorted(view.visible_groups),
         person_fields=view.person,

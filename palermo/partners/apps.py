@@ -21,6 +21,10 @@ class PartnersConfig(AppConfig):
             "partner.referral_received",
             _("Referral %(reference)s from a partner abroad is waiting for your answer."),
         )
+        register_kind(
+            "partner.referral_revoked",
+            _("The partner abroad revoked referral %(reference)s: review what was done with it."),
+        )
         register_periodic(
             "partners-retry-delivery",
             every=30,

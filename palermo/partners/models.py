@@ -73,6 +73,9 @@ class DeliveryState(models.TextChoices):
     PENDING = "pending", _("Waiting to be delivered")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Gave up")
+    # A referral package not yet taken by the partner when the sender revoked the referral:
+    # never sent again (and, if it may have arrived, followed by a revocation package).
+    WITHDRAWN = "withdrawn", _("Withdrawn: the referral was revoked")
 
 
 class OutboundPackage(models.Model):
@@ -130,6 +133,7 @@ class IncomingState(models.TextChoices):
     DECLINED = "declined", _("Declined")
     IN_PROGRESS = "in_progress", _("In progress")
     DONE = "done", _("Done")
+    REVOKED = "revoked", _("Revoked by the sender")
 
 
 class IncomingReferral(models.Model):
@@ -177,6 +181,10 @@ class IncomingReferral(models.Model):
         "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     received_at = models.DateTimeField()
+    # When the sender revoked the referral (a revocation package): the shared person fields,
+    # details and summary are erased then; the sender's note says why (encrypted).
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_note = EncryptedTextField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,10 +1,11 @@
 """Sending to partner deployments: what a referral package holds, and its delivery.
 
 `transmit_referral(referral)` is called by the referrals module once a referral to a partner
-is committed. It re-reads the person as the sender sees them, keeps only the shared groups,
-stores the payload encrypted at rest (`OutboundPackage`) and hands delivery to a background
-task; `deliver` seals the package afresh and POSTs it, and failed attempts are retried with a
-growing delay (`retry_due`, a periodic job of the worker).
+is committed, and `withdraw_referral` when the sender revokes one. The payload is built from the
+person as the sender sees them, with only the shared groups, stored encrypted at rest
+(`OutboundPackage`) and delivered by a background task; `deliver` seals the package afresh and
+POSTs it, and failed attempts are retried with a growing delay (`retry_due`, a periodic job of
+the worker).
 """
 
 from __future__ import annotations
@@ -236,6 +237,64 @@ def queue_status(incoming: IncomingReferral, *, state: str, note: str) -> Outbou
     return package
 
 
+def withdraw_referral(referral: Referral, *, actor: Actor, note: str) -> OutboundPackage | None:
+    """The sender revoked a referral to a partner: its referral package is never sent again,
+    and the partner is told with a revocation package unless the referral cannot have reached
+    it (its package was never tried). Called inside the revocation's transaction; returns the
+    revocation package, if one was queued. Audited as partner.referral_withdrawn.
+    """
+    package = (
+        OutboundPackage.objects.select_for_update()
+        .filter(referral=referral, kind="referral")
+        .first()
+    )
+    if package is None:  # not handed over yet (`transmit_referral` sends only pending ones)
+        return None
+    # A package being posted right now has been tried (`deliver` counts the attempt first),
+    # so "never tried" means it cannot be at the partner.
+    may_have_arrived = package.attempts > 0
+    if package.state == DeliveryState.PENDING:
+        package.state = DeliveryState.WITHDRAWN
+        package.save(update_fields=["state"])
+    revocation = None
+    if may_have_arrived:
+        now = timezone.now()
+        payload = payloads.revocation_payload(referral_id=referral.public_id, note=note, at=now)
+        revocation = OutboundPackage.objects.create(
+            partner=package.partner,
+            kind="revocation",
+            referral=referral,
+            payload=json.dumps(payload, ensure_ascii=False),
+            next_attempt_at=now,
+            created_at=now,
+        )
+        _enqueue(revocation)
+    audit_record(
+        actor=actor,
+        action="partner.referral_withdrawn",
+        object_type="referral",
+        object_id=str(referral.public_id),
+        details={
+            "partner": str(package.partner.public_id),
+            "package_id": str(package.package_id),
+            "package_state": str(package.state),
+            "revocation_package_id": str(revocation.package_id) if revocation else "",
+        },
+        subject_organisation=referral.case.owner_organisation,
+    )
+    return revocation
+
+
+def _gives_up(package: OutboundPackage, code: str | None) -> bool:
+    """Whether a refusal is final. A revocation that finds no referral is tried again: the
+    referral package may still be on its way (revoked while it was being posted)."""
+    if package.attempts >= MAX_ATTEMPTS:
+        return True
+    if package.kind == "revocation" and code == "unknown_referral":
+        return False
+    return code in PERMANENT_REFUSALS
+
+
 def deliver(package_pk: int) -> str:
     """One delivery attempt of a waiting package; returns its state afterwards.
 
@@ -282,7 +341,7 @@ def deliver(package_pk: int) -> str:
         if delivered:
             package.state = DeliveryState.DELIVERED
             package.delivered_at = timezone.now()
-        elif answer_code in PERMANENT_REFUSALS or package.attempts >= MAX_ATTEMPTS:
+        elif package.state == DeliveryState.PENDING and _gives_up(package, answer_code):
             package.state = DeliveryState.FAILED
         package.save()
         audit_record(

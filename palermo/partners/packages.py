@@ -2,7 +2,7 @@
 
 A package is one JSON object (docs/transnational.md has the full description)::
 
-    {"version": 1, "package_id": "<uuid4>", "kind": "referral" | "status",
+    {"version": 1, "package_id": "<uuid4>", "kind": "referral" | "status" | "revocation",
      "sender": "<b64url Ed25519 public key of the sender>",
      "recipient": "<hex fingerprint of the recipient's public keys>",
      "created_at": "2026-01-31T12:00:00Z",
@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 VERSION = 1
 KEY_STRING_PREFIX = "palermo-partner-v1"
-KINDS = ("referral", "status")
+KINDS = ("referral", "status", "revocation")
 NONCE_BYTES = 12
 KEY_BYTES = 32
 SIGNATURE_BYTES = 64

@@ -3,7 +3,9 @@
 A referral package carries the referral (references, reason, the sender's message, the response
 deadline, the sending organisation's name and country), the person's fields of the shared groups
 only, a few demographic fields that name nobody (gender, citizenship, languages), and the case
-summary when the narrative group is shared. A status package carries a referral's new state.
+summary when the narrative group is shared. A status package carries a referral's new state
+(receiver to sender); a revocation package tells the receiver that the sender revoked the
+referral, and why (sender to receiver).
 
 The receiver checks every field's type and length, and refuses a person field outside the
 groups the package itself says were shared: a partner cannot send more than it declares.
@@ -56,6 +58,13 @@ class ReferralPayload:
 class StatusPayload:
     referral_id: uuid.UUID
     state: str
+    note: str
+    at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class RevocationPayload:
+    referral_id: uuid.UUID
     note: str
     at: datetime.datetime
 
@@ -155,18 +164,33 @@ def check_referral_payload(data: dict[str, Any]) -> ReferralPayload:
 def check_status_payload(data: dict[str, Any]) -> StatusPayload:
     """A status package's payload, checked."""
     _version(data)
-    try:
-        at = datetime.datetime.fromisoformat(str(data.get("at", "")))
-    except ValueError as exc:
-        raise _bad("at") from exc
-    if at.tzinfo is None:
-        raise _bad("at")
     return StatusPayload(
         referral_id=_uuid(data, "referral_id"),
         state=_choice(data, "state", STATUS_STATES),
         note=_text(data, "note", MAX_TEXT, required=False),
-        at=at,
+        at=_moment(data, "at"),
     )
+
+
+def check_revocation_payload(data: dict[str, Any]) -> RevocationPayload:
+    """A revocation package's payload, checked."""
+    _version(data)
+    return RevocationPayload(
+        referral_id=_uuid(data, "referral_id"),
+        note=_text(data, "note", MAX_TEXT, required=False),
+        at=_moment(data, "at"),
+    )
+
+
+def _moment(data: dict[str, Any], name: str) -> datetime.datetime:
+    """An ISO 8601 date and time with its offset."""
+    try:
+        at = datetime.datetime.fromisoformat(str(data.get(name, "")))
+    except ValueError as exc:
+        raise _bad(name) from exc
+    if at.tzinfo is None:
+        raise _bad(name)
+    return at
 
 
 def status_payload(
@@ -178,6 +202,17 @@ def status_payload(
         "payload_version": PAYLOAD_VERSION,
         "referral_id": str(referral_id),
         "state": state,
+        "note": note,
+        "at": at.isoformat(),
+    }
+
+
+def revocation_payload(
+    *, referral_id: uuid.UUID, note: str, at: datetime.datetime
+) -> dict[str, Any]:
+    return {
+        "payload_version": PAYLOAD_VERSION,
+        "referral_id": str(referral_id),
         "note": note,
         "at": at.isoformat(),
     }

@@ -81,9 +81,14 @@ class IncomingOut(Schema):
     reason: str
     respond_by: datetime.date | None
     shared_groups: list[str]
-    state: str
+    state: str = Field(
+        description="pending, accepted, declined, in_progress, done, or revoked (by the sender)"
+    )
     received_at: datetime.datetime
     responded_at: datetime.datetime | None
+    revoked_at: datetime.datetime | None = Field(
+        description="When the sender revoked the referral: what it shared was erased then"
+    )
     case: str | None
     person: str | None
 
@@ -91,6 +96,7 @@ class IncomingOut(Schema):
 class IncomingDetailOut(IncomingOut):
     details: str
     case_summary: str
+    revocation_note: str = Field(description="The sender's reason for revoking, if it gave one")
     is_child: bool
     visible_groups: list[str]
     person_fields: dict[str, Any]

@@ -373,6 +373,8 @@ def receive_package(raw: bytes, *, remote_addr: str = "") -> InboxResult:
             try:
                 if opened.kind == "referral":
                     object_type, object_id = _receive_referral(partner, opened)
+                elif opened.kind == "revocation":
+                    object_type, object_id = _receive_revocation(partner, opened)
                 else:
                     object_type, object_id = _receive_status(partner, opened)
             except packages.PackageRefused as exc:
@@ -492,6 +494,64 @@ def _receive_status(partner: PartnerDeployment, opened: packages.OpenedPackage) 
         except ApplicationError as exc:
             raise packages.PackageRefused("invalid_transition", exc.code) from exc
     return "referral", str(data.referral_id)
+
+
+def _receive_revocation(
+    partner: PartnerDeployment, opened: packages.OpenedPackage
+) -> tuple[str, str]:
+    """The sender revoked a referral it sent here: what it shared is erased, and whoever
+    answers for the receiving organisation is told. A person and case already made here on
+    accepting stay (the person's consent to assistance was recorded here): the notice asks
+    the organisation to review them."""
+    data = payloads.check_revocation_payload(opened.payload)
+    incoming = (
+        IncomingReferral.objects.select_for_update()
+        .filter(partner=partner, remote_referral_id=data.referral_id)
+        .first()
+    )
+    if incoming is None:
+        raise packages.PackageRefused("unknown_referral")
+    if incoming.state == IncomingState.REVOKED:  # a second revocation changes nothing
+        return "incoming_referral", str(incoming.public_id)
+    from_state = incoming.state
+    incoming.state = IncomingState.REVOKED
+    incoming.revoked_at = timezone.now()
+    incoming.revocation_note = data.note or None
+    incoming.person_data = "{}"
+    incoming.details = None
+    incoming.case_summary = None
+    incoming.save(
+        update_fields=[
+            "state", "revoked_at", "revocation_note", "person_data", "details", "case_summary",
+            "updated_at",
+        ]
+    )  # fmt: skip
+    audit_record(
+        actor=partner_actor(partner),
+        action="partner.referral_revoked",
+        object_type="incoming_referral",
+        object_id=str(incoming.public_id),
+        details={
+            "partner": str(partner.public_id),
+            "remote_reference": incoming.remote_reference,
+            "from": from_state,
+            "to": str(IncomingState.REVOKED),
+            "case": str(incoming.case.public_id) if incoming.case else "",
+        },
+        subject_organisation=incoming.receiving_organisation,
+    )
+    if from_state != IncomingState.DECLINED:  # a declined referral asks nothing more of anyone
+        from palermo.notifications.services import notify
+
+        notify(
+            recipients=members_who_answer(incoming.receiving_organisation),
+            kind="partner.referral_revoked",
+            object_type="incoming_referral",
+            object_id=str(incoming.public_id),
+            reference=incoming.reference,
+            url=reverse("partners:incoming_detail", args=[incoming.public_id]),
+        )
+    return "incoming_referral", str(incoming.public_id)
 
 
 # --- answering incoming referrals --------------------------------------------------------

@@ -252,6 +252,9 @@ class ReferralView:
     case_visible: bool = False
     can_print: bool = False
     case_workers: list[Any] = field(default_factory=list)
+    # For the sending side of a referral to a partner deployment: its packages (the referral,
+    # and a revocation) with their delivery state.
+    partner_packages: list[Any] = field(default_factory=list)
 
     @property
     def shared_labels(self) -> list[Any]:
@@ -361,6 +364,9 @@ def referral_detail(actor: Actor, public_id: UUID | str) -> ReferralView:
         can_print=not receiver and live and actor.can(Perm.REFERRAL_SEND),
         case_workers=case_worker_candidates(referral.receiving_organisation)
         if "accept" in actions and referral.receiving_organisation is not None
+        else [],
+        partner_packages=list(referral.partner_packages.order_by("created_at", "id"))
+        if referral.partner_id is not None and not receiver
         else [],
     )
 

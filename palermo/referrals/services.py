@@ -36,6 +36,7 @@ from palermo.consent.rules import receiver_key
 from palermo.errors import ApplicationError, Forbidden, NotFound, invalid
 from palermo.notifications.services import notify
 from palermo.partners.models import PartnerDeployment
+from palermo.partners.outbound import transmit_referral, withdraw_referral
 from palermo.people.models import Person
 
 from . import rules
@@ -353,16 +354,8 @@ def _send(actor: Actor, case_public_id: UUID | str, data: dict[str, Any]) -> Ref
 
 
 def transmit_to_partner(referral_pk: int) -> None:
-    """After commit: hand a referral to a partner deployment to the partners module.
-
-    The one place that calls `palermo.partners.outbound.transmit_referral`; until that module
-    exists the referral waits, pending, and this says so in the log.
-    """
-    try:
-        from palermo.partners.outbound import transmit_referral  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        logger.warning("referral %s: partner transmission is not available", referral_pk)
-        return
+    """After commit: hand a referral to a partner deployment to the partners module, unless
+    it was revoked meanwhile."""
     referral = Referral.objects.select_related("partner", "case").filter(pk=referral_pk).first()
     if referral is not None and referral.state == ReferralState.PENDING:
         transmit_referral(referral)
@@ -479,6 +472,9 @@ def _apply(
             "referral.revoked",
             members_with(referral.receiving_organisation_id, Perm.REFERRAL_RESPOND),
         )
+    elif action == Action.REVOKE and referral.partner_id is not None:
+        # Stops the package if it has not left, and tells the partner if it may have.
+        withdraw_referral(referral, actor=actor, note=note)
     return referral
 
 

@@ -15,10 +15,13 @@ from django.utils import timezone
 
 from palermo.accounts.models import Membership, Organisation
 from palermo.accounts.roles import Role
+from palermo.cases.models import Case
 from palermo.partners import packages
 from palermo.partners.keys import clear_cache
 from palermo.partners.models import PartnerDeployment
 from palermo.partners.transport import Answer
+from palermo.people.services import person_create
+from palermo.referrals.models import Referral
 from palermo.testing import OrganisationFactory, actor_for, member
 
 OWN = packages.DeploymentKeys.generate()
@@ -150,6 +153,57 @@ def post_inbox(client: Client, body: bytes) -> Any:
 def inbox_client() -> Client:
     # A partner's server: no session, no CSRF token.
     return Client(enforce_csrf_checks=True)
+
+
+def partner_referral(
+    partner: PartnerDeployment,
+    *,
+    groups: list[str] | None = None,
+    sender: Membership | None = None,
+    summary: str = "Recruited for farm work.",
+) -> Referral:
+    """A referral of a new person's case to `partner`, not yet handed to the partners module."""
+    sender = sender or member(Role.CASE_WORKER)
+    actor = actor_for(sender)
+    person = person_create(
+        actor=actor,
+        data={
+            "first_name": "Olena",
+            "second_name": "Kovalenko",
+            "birthdate": "1998-05-04",
+            "mobile_phone": "+37369123456",
+            "mailing_street": "Strada Lăpușneanu 12",
+            "mailing_city": "Chișinău",
+            "gender": "Feminine",
+            "citizenship": ["UA"],
+        },
+    )
+    now = timezone.now()
+    case = Case.objects.create(
+        person=person,
+        owner_organisation=sender.organisation,
+        case_worker=sender.user,
+        country="MD",
+        stage="referral",
+        stage_entered_at=now,
+        summary=summary,
+        opened_by=sender.user,
+        opened_at=now,
+    )
+    return Referral.objects.create(
+        case=case,
+        kind="referral",
+        sending_organisation=sender.organisation,
+        sent_by=sender.user,
+        partner=partner,
+        reason="MigrationOrChangeOfLocation",
+        details="Needs a shelter place on arrival.",
+        shared_groups=groups if groups is not None else ["identity", "contact"],
+        consent_basis="override",
+        override_reason="Oral consent.",
+        respond_by=timezone.localdate() + datetime.timedelta(days=5),
+        created_at=now,
+    )
 
 
 MemberFactory = Callable[..., Membership]

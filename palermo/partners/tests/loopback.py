@@ -103,6 +103,29 @@ def _refer(first_case: str, second_case: str, partner_name: str) -> dict[str, An
     """Deployment A: a referral of each case to the partner, each handed to
     `transmit_referral` (queued for the worker), and the first one's package as it would go
     on the wire (sealed here, for the test to post and replay)."""
+    results = [
+        _refer_one(
+            first_case,
+            partner_name,
+            "MigrationOrChangeOfLocation",
+            "She wants to go home; needs a shelter place on arrival.",
+            ["identity", "contact"],
+        ),
+        _refer_one(
+            second_case, partner_name, "AdditionalServicesRequired", "Legal aid for the return."
+        ),
+    ]
+    return {"referrals": results, "wire": _seal(results[0]["referral"])["body"]}
+
+
+def _refer_again(case_id: str, partner_name: str) -> dict[str, Any]:
+    """Deployment A: one more referral of a case to the partner."""
+    return _refer_one(case_id, partner_name, "Other", "Psychological support.", ["identity"])
+
+
+def _refer_one(
+    case_id: str, partner_name: str, reason: str, details: str, groups: list[str] | None = None
+) -> dict[str, Any]:
     from django.utils import timezone
 
     from palermo.cases.models import Case
@@ -110,47 +133,60 @@ def _refer(first_case: str, second_case: str, partner_name: str) -> dict[str, An
     from palermo.partners.outbound import transmit_referral
     from palermo.referrals.models import Referral, ReferralEvent
 
+    groups = groups or ["identity"]
     partner = PartnerDeployment.objects.get(name=partner_name)
-    results = []
-    for case_id, reason, details, groups in (
-        (
-            first_case,
-            "MigrationOrChangeOfLocation",
-            "She wants to go home; needs a shelter place on arrival.",
-            ["identity", "contact"],
-        ),
-        (second_case, "AdditionalServicesRequired", "Legal aid for the return.", ["identity"]),
-    ):
-        case = Case.objects.select_related("owner_organisation", "case_worker").get(
-            public_id=case_id
-        )
-        now = timezone.now()
-        referral = Referral.objects.create(
-            case=case,
-            kind="referral",
-            sending_organisation=case.owner_organisation,
-            sent_by=case.case_worker,
-            partner=partner,
-            reason=reason,
-            details=details,
-            shared_groups=groups,
-            consent_basis="override",
-            override_reason="Oral consent to the hand-over; the form cannot name a partner.",
-            respond_by=timezone.localdate() + datetime.timedelta(days=5),
-            created_at=now,
-        )
-        ReferralEvent.objects.create(
-            referral=referral,
-            to_state="pending",
-            actor_user=case.case_worker,
-            actor_organisation=case.owner_organisation,
-            shared_groups=groups,
-            consent_basis="override",
-            at=now,
-        )
-        package = transmit_referral(referral)
-        results.append({"referral": str(referral.public_id), "package": str(package.package_id)})
-    return {"referrals": results, "wire": _seal(results[0]["referral"])["body"]}
+    case = Case.objects.select_related("owner_organisation", "case_worker").get(public_id=case_id)
+    now = timezone.now()
+    referral = Referral.objects.create(
+        case=case,
+        kind="referral",
+        sending_organisation=case.owner_organisation,
+        sent_by=case.case_worker,
+        partner=partner,
+        reason=reason,
+        details=details,
+        shared_groups=groups,
+        consent_basis="override",
+        override_reason="Oral consent to the hand-over; the form cannot name a partner.",
+        respond_by=timezone.localdate() + datetime.timedelta(days=5),
+        created_at=now,
+    )
+    ReferralEvent.objects.create(
+        referral=referral,
+        to_state="pending",
+        actor_user=case.case_worker,
+        actor_organisation=case.owner_organisation,
+        shared_groups=groups,
+        consent_basis="override",
+        at=now,
+    )
+    package = transmit_referral(referral)
+    return {"referral": str(referral.public_id), "package": str(package.package_id)}
+
+
+def _revoke(referral_id: str, note: str) -> dict[str, Any]:
+    """Deployment A: the case worker who sent the referral revokes it (the referrals service,
+    as the referral page does)."""
+    from palermo.accounts.actors import Actor
+    from palermo.accounts.models import Membership
+    from palermo.accounts.roles import Role
+    from palermo.referrals.models import Referral
+    from palermo.referrals.services import referral_transition
+
+    referral = Referral.objects.get(public_id=referral_id)
+    membership = Membership.objects.get(
+        user_id=referral.sent_by_id, organisation_id=referral.sending_organisation_id
+    )
+    actor = Actor(
+        user=membership.user,
+        organisation=membership.organisation,
+        role=Role(membership.role),
+        purpose="referral",
+    )
+    revoked = referral_transition(
+        actor=actor, public_id=referral_id, action="revoke", data={"note": note}
+    )
+    return {"state": revoked.state}
 
 
 def _receiver_setup() -> dict[str, Any]:
@@ -253,6 +289,8 @@ ACTIONS = {
     "sender-setup": _sender_setup,
     "receiver-setup": _receiver_setup,
     "refer": _refer,
+    "refer-again": _refer_again,
+    "revoke": _revoke,
     "referral-state": _referral_state,
     "inbox-report": _inbox_report,
     "audit-verify": _audit_verify,

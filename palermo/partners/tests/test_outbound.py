@@ -13,70 +13,18 @@ from django.utils import timezone
 from palermo.accounts.models import Membership
 from palermo.accounts.roles import Role
 from palermo.audit.models import AuditEvent
-from palermo.cases.models import Case
 from palermo.errors import ApplicationError
 from palermo.partners import outbound, packages
 from palermo.partners.conf import MAX_ATTEMPTS
 from palermo.partners.models import DeliveryState, OutboundPackage, PartnerDeployment
 from palermo.partners.tasks import retry_due_packages
 from palermo.partners.transport import Answer
-from palermo.people.services import person_create
 from palermo.referrals.models import Referral, ReferralEvent
-from palermo.testing import actor_for, member
+from palermo.testing import member
 
-from .conftest import OWN, FakeTransport, post_inbox, remote_package
+from .conftest import OWN, FakeTransport, partner_referral, post_inbox, remote_package
 
 pytestmark = pytest.mark.django_db
-
-
-def _referral(
-    partner: PartnerDeployment,
-    *,
-    groups: list[str] | None = None,
-    sender: Membership | None = None,
-    summary: str = "Recruited for farm work.",
-) -> Referral:
-    sender = sender or member(Role.CASE_WORKER)
-    actor = actor_for(sender)
-    person = person_create(
-        actor=actor,
-        data={
-            "first_name": "Olena",
-            "second_name": "Kovalenko",
-            "birthdate": "1998-05-04",
-            "mobile_phone": "+37369123456",
-            "mailing_street": "Strada Lăpușneanu 12",
-            "mailing_city": "Chișinău",
-            "gender": "Feminine",
-            "citizenship": ["UA"],
-        },
-    )
-    now = timezone.now()
-    case = Case.objects.create(
-        person=person,
-        owner_organisation=sender.organisation,
-        case_worker=sender.user,
-        country="MD",
-        stage="referral",
-        stage_entered_at=now,
-        summary=summary,
-        opened_by=sender.user,
-        opened_at=now,
-    )
-    return Referral.objects.create(
-        case=case,
-        kind="referral",
-        sending_organisation=sender.organisation,
-        sent_by=sender.user,
-        partner=partner,
-        reason="MigrationOrChangeOfLocation",
-        details="Needs a shelter place on arrival.",
-        shared_groups=groups if groups is not None else ["identity", "contact"],
-        consent_basis="override",
-        override_reason="Oral consent.",
-        respond_by=timezone.localdate() + datetime.timedelta(days=5),
-        created_at=now,
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +36,7 @@ def _run_after_commit(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_referral_package_carries_only_the_shared_groups(
     partner: PartnerDeployment, transport: FakeTransport
 ) -> None:
-    referral = _referral(partner)
+    referral = partner_referral(partner)
     package = outbound.transmit_referral(referral)
     package.refresh_from_db()
     assert package.state == DeliveryState.DELIVERED and package.attempts == 1
@@ -122,7 +70,7 @@ def test_the_package_never_carries_more_than_the_sender_may_see(
     # A first responder's role does not see health or legal: even if the referral listed
     # them, only what the sender's role sees travels; narrative brings the case summary.
     sender = member(Role.FIRST_RESPONDER)
-    referral = _referral(
+    referral = partner_referral(
         partner, groups=["identity", "location", "narrative", "health"], sender=sender
     )
     outbound.transmit_referral(referral)
@@ -136,7 +84,7 @@ def test_the_package_never_carries_more_than_the_sender_may_see(
 def test_transmitting_twice_sends_one_package(
     partner: PartnerDeployment, transport: FakeTransport
 ) -> None:
-    referral = _referral(partner)
+    referral = partner_referral(partner)
     first = outbound.transmit_referral(referral)
     assert outbound.transmit_referral(referral) == first
     assert len(transport.posted) == 1
@@ -145,7 +93,7 @@ def test_transmitting_twice_sends_one_package(
 def test_a_sender_who_may_no_longer_refer_stops_the_package(
     partner: PartnerDeployment, transport: FakeTransport
 ) -> None:
-    referral = _referral(partner)
+    referral = partner_referral(partner)
     Membership.objects.filter(user=referral.sent_by).delete()
     with pytest.raises(ApplicationError) as caught:
         outbound.transmit_referral(referral)
@@ -156,7 +104,7 @@ def test_a_sender_who_may_no_longer_refer_stops_the_package(
 def test_an_inactive_partner_gets_nothing(
     partner: PartnerDeployment, transport: FakeTransport
 ) -> None:
-    referral = _referral(partner)
+    referral = partner_referral(partner)
     partner.active = False
     partner.save()
     with pytest.raises(ApplicationError):
@@ -168,7 +116,7 @@ def test_failed_deliveries_are_retried_later_with_growing_delays(
     partner: PartnerDeployment, transport: FakeTransport
 ) -> None:
     transport.answers = [Answer(None, "ConnectionRefusedError"), Answer(503, "not_configured")]
-    package = outbound.transmit_referral(_referral(partner))
+    package = outbound.transmit_referral(partner_referral(partner))
     package.refresh_from_db()
     assert (package.state, package.attempts, package.last_error) == (
         "pending",
@@ -199,7 +147,7 @@ def test_a_partner_that_already_has_the_package_counts_as_delivered(
     partner: PartnerDeployment, transport: FakeTransport
 ) -> None:
     transport.answers = [Answer(409, "replay")]
-    package = outbound.transmit_referral(_referral(partner))
+    package = outbound.transmit_referral(partner_referral(partner))
     package.refresh_from_db()
     assert package.state == "delivered"
 
@@ -208,11 +156,11 @@ def test_a_permanent_refusal_or_too_many_attempts_gives_up(
     partner: PartnerDeployment, transport: FakeTransport
 ) -> None:
     transport.answers = [Answer(400, "bad_payload")]
-    package = outbound.transmit_referral(_referral(partner))
+    package = outbound.transmit_referral(partner_referral(partner))
     package.refresh_from_db()
     assert (package.state, package.last_error) == ("failed", "bad_payload")
 
-    other = _referral(partner)
+    other = partner_referral(partner)
     transport.answers = [Answer(None, "TimeoutError")]
     second = outbound.transmit_referral(other)
     OutboundPackage.objects.filter(pk=second.pk).update(attempts=MAX_ATTEMPTS - 1)
@@ -239,7 +187,7 @@ def _status(referral: Referral, state: str, note: str = "") -> bytes:
 def test_the_partners_answers_move_the_referral_and_name_the_partner(
     partner: PartnerDeployment, transport: FakeTransport, inbox_client: Client
 ) -> None:
-    referral = _referral(partner)
+    referral = partner_referral(partner)
     outbound.transmit_referral(referral)
     for state in ("accepted", "in_progress", "done"):
         response = post_inbox(inbox_client, _status(referral, state))
@@ -260,7 +208,7 @@ def test_the_partners_answers_move_the_referral_and_name_the_partner(
 def test_a_decline_comes_with_its_reason(
     partner: PartnerDeployment, transport: FakeTransport, inbox_client: Client
 ) -> None:
-    referral = _referral(partner)
+    referral = partner_referral(partner)
     response = post_inbox(inbox_client, _status(referral, "declined", "No place this month."))
     assert response.status_code == 202
     referral.refresh_from_db()
@@ -277,7 +225,7 @@ def test_answers_about_someone_elses_referral_are_refused(
         signing_key=keys.signing_b64,
         encryption_key=keys.encryption_b64,
     )
-    referral = _referral(other)  # sent to another partner
+    referral = partner_referral(other)  # sent to another partner
     response = post_inbox(inbox_client, _status(referral, "accepted"))
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "unknown_referral"
@@ -288,7 +236,7 @@ def test_answers_about_someone_elses_referral_are_refused(
 def test_an_answer_the_state_machine_refuses_is_refused(
     partner: PartnerDeployment, transport: FakeTransport, inbox_client: Client
 ) -> None:
-    referral = _referral(partner)
+    referral = partner_referral(partner)
     response = post_inbox(inbox_client, _status(referral, "done"))  # never accepted
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "invalid_transition"
@@ -302,6 +250,6 @@ def test_transmit_fails_cleanly_without_partner_keys(
     settings.PALERMO_PARTNER_SIGNING_KEY = ""
     settings.PALERMO_PARTNER_ENCRYPTION_KEY = ""
     with pytest.raises(ApplicationError) as caught:
-        outbound.transmit_referral(_referral(partner))
+        outbound.transmit_referral(partner_referral(partner))
     assert caught.value.code == "partner_keys_missing"
     assert not OutboundPackage.objects.exists()

@@ -6,7 +6,8 @@ production server of `palermo serve`, here terminating TLS itself with a certifi
 throw-away CA made for the test; each verifies the other's certificate against that CA), and
 its own `palermo worker --once` runs for the background deliveries. The administrators
 exchange keys with `palermo partner keys` / `palermo partner add`; a case worker in A refers a
-person to B; B's case worker accepts through B's API with a token; the status comes back to A.
+person to B; B's case worker accepts through B's API with a token; the status comes back to A;
+a referral that A revokes is erased in B.
 On the way: a tampered package, a replayed package and a package from an unknown sender are
 refused by B, logged, and leave nothing behind.
 
@@ -494,7 +495,43 @@ def test_a_referral_travels_between_two_live_deployments_and_its_answers_come_ba
     _wait_for("A sees the decline", lambda: _referral_state(a, second["referral"]) == "declined")
     _wait_for("B's answers delivered", lambda: delivered(b, 4))
 
-    # 8. In A, the referral's history names the partner; both audit logs verify.
+    # 8. A refers the second person again, then revokes it (the person withdrew consent). The
+    #    revocation travels signed and encrypted like the referral; B erases what it received,
+    #    shows the reason and takes no answer any more.
+    third = _json(_parallel((a, _helper("refer-again", sender["cases"][1], "Palermo Moldova")))[0])
+    _wait_for("B has the third referral", lambda: _count(b, "partners_incomingreferral") == 3)
+    status, listing = _request(f"{b.url}/api/partners/incoming", ca, token=token)
+    [latest] = [row for row in listing if row["remote_reference"] not in by_reference]
+    status, detail = _request(f"{b.url}/api/partners/incoming/{latest['id']}", ca, token=token)
+    assert status == 200 and detail["person_fields"]["first_name"] == "Mihai"
+    revoked = _json(
+        _parallel((a, _helper("revoke", third["referral"], "She withdrew her consent.")))[0]
+    )
+    assert revoked == {"state": "revoked"}
+
+    def revoked_at_b() -> bool:
+        _status, seen = _request(f"{b.url}/api/partners/incoming/{latest['id']}", ca, token=token)
+        return bool(seen["state"] == "revoked")
+
+    _wait_for("B sees the revocation", revoked_at_b)
+    status, detail = _request(f"{b.url}/api/partners/incoming/{latest['id']}", ca, token=token)
+    assert detail["person_fields"] == {} and detail["answers"] == []
+    assert detail["revocation_note"] == "She withdrew her consent." and detail["revoked_at"]
+    stored = _query(
+        b,
+        "SELECT person_data FROM partners_incomingreferral WHERE public_id = ?",
+        _hex(latest["id"]),
+    )[0][0]
+    assert "Mihai" not in stored
+    status, body = _request(
+        f"{b.url}/api/partners/incoming/{latest['id']}/decline",
+        ca, method="POST", body=json.dumps({"note": "Too late."}).encode(), token=token,
+    )  # fmt: skip
+    assert status == 409, body
+    _wait_for("A's revocation delivered", lambda: delivered(a, 4))
+    assert _query(a, "SELECT kind FROM partners_outboundpackage ORDER BY id")[-1] == ("revocation",)
+
+    # 9. In A, the referral's history names the partner; both audit logs verify.
     states = _parallel(
         (a, _helper("referral-state", first["referral"])),
         (a, _helper("referral-state", second["referral"])),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -500,9 +498,7 @@ def test_partner_referral_is_handed_over_after_commit_and_answered(
         encryption_key="e" * 43,
     )
     sent: list[Referral] = []
-    outbound = types.ModuleType("palermo.partners.outbound")
-    outbound.transmit_referral = sent.append  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "palermo.partners.outbound", outbound)
+    monkeypatch.setattr(services, "transmit_referral", sent.append)
     consent(case.person, "referral", partner=partner)
     with django_capture_on_commit_callbacks(execute=True):
         referral = send(worker, case, partner=str(partner.public_id))
@@ -525,22 +521,6 @@ def test_partner_referral_is_handed_over_after_commit_and_answered(
         services.referral_partner_answer(
             partner=partner, public_id=referral.public_id, state="revoked"
         )
-
-
-def test_partner_transmission_missing_module_is_harmless(
-    worker: Membership,
-    case: Case,
-    monkeypatch: pytest.MonkeyPatch,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    monkeypatch.setitem(sys.modules, "palermo.partners.outbound", None)  # import fails
-    partner = PartnerDeployment.objects.create(
-        name="P", url="https://p.example.org", signing_key="u" * 43, encryption_key="g" * 43
-    )
-    consent(case.person, "referral", partner=partner)
-    with django_capture_on_commit_callbacks(execute=True):
-        referral = send(worker, case, partner=str(partner.public_id))
-    assert Referral.objects.get(pk=referral.pk).state == "pending"
 
 
 def test_explicit_deadline(worker: Membership, clinic: Organisation, case: Case) -> None:
