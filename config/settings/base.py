@@ -363,3 +363,6 @@ PALERMO_PARTNER_RECEIVING_ORGANISATION = env_str("PALERMO_PARTNER_RECEIVING_ORGA
 # Packages older than this, or dated further ahead than the skew, are refused.
 PALERMO_PARTNER_MAX_AGE_SECONDS = env_int("PALERMO_PARTNER_MAX_AGE_SECONDS", 600)
 PALERMO_PARTNER_MAX_SKEW_SECONDS = env_int("PALERMO_PARTNER_MAX_SKEW_SECONDS", 120)
+# Refused packages one client address may post per minute (per server process) before the inbox
+# answers 429 without looking: each refusal is verified, logged and audited.
+PALERMO_PARTNER_REFUSALS_PER_MINUTE = env_int("PALERMO_PARTNER_REFUSALS_PER_MINUTE", 30)

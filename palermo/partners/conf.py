@@ -23,6 +23,7 @@ class PartnerSettings:
     receiving_organisation: str
     max_age: datetime.timedelta
     max_skew: datetime.timedelta
+    refusals_per_minute: int
 
 
 def partner_settings() -> PartnerSettings:
@@ -36,6 +37,7 @@ def partner_settings() -> PartnerSettings:
         max_skew=datetime.timedelta(
             seconds=int(getattr(settings, "PALERMO_PARTNER_MAX_SKEW_SECONDS", 120))
         ),
+        refusals_per_minute=int(getattr(settings, "PALERMO_PARTNER_REFUSALS_PER_MINUTE", 30)),
     )
 
 

@@ -21,7 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 from palermo.accounts.actors import Actor
 from palermo.accounts.models import Organisation
 from palermo.accounts.roles import FIELD_GROUP_LABELS, FieldGroup
+from palermo.channels.rate_limits import TokenBuckets
 from palermo.errors import ApplicationError, Forbidden, NotFound
+from palermo.safetravel.public_limits import client_ip
 
 from . import selectors, services
 from .access import (
@@ -40,7 +42,13 @@ _MESSAGES = {
     "accepted": "Package accepted.",
     "too_large": "The package is too large.",
     "not_configured": "This deployment cannot receive packages yet.",
+    "throttled": "Too many refused packages from this address. Try again later.",
 }
+
+
+# Refused packages per client address (in memory, per process: a flood of junk must not reach
+# the database, whose audit chain every refusal writes to).
+_refusals = TokenBuckets()
 
 
 @csrf_exempt
@@ -52,7 +60,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     except ValueError:
         length = 0
     remote = str(request.META.get("REMOTE_ADDR", ""))
-    if length > MAX_PACKAGE_BYTES:
+    client = client_ip(request) or "unknown"
+    per_minute = partner_settings().refusals_per_minute
+    if not _refusals.peek(client, rate=per_minute / 60, burst=per_minute):
+        services.logger.warning("partner.package_throttled from=%s", client)
+        result = services.InboxResult(429, "throttled")
+    elif length > MAX_PACKAGE_BYTES:
         result = services.InboxResult(413, "too_large")
         services.logger.warning("partner.package_refused reason=too_large from=%s", remote)
     else:
@@ -61,9 +74,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if result.status == 202:
         body: dict[str, Any] = {"status": "accepted", "package_id": result.package_id}
     else:
+        if result.code != "throttled":
+            _refusals.take(client, rate=per_minute / 60, burst=per_minute)
         message = _MESSAGES.get(result.code, "The package was refused.")
         body = {"error": {"code": result.code, "message": message, "fields": {}}}
-    return HttpResponse(json.dumps(body), status=result.status, content_type="application/json")
+    response = HttpResponse(json.dumps(body), status=result.status, content_type="application/json")
+    if result.status == 429:
+        response["Retry-After"] = "60"
+    return response
 
 
 # --- administrators ------------------------------------------------------------------------

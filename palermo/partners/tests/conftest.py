@@ -38,6 +38,13 @@ def own_keys(settings: Any) -> packages.DeploymentKeys:
     return OWN
 
 
+@pytest.fixture(autouse=True)
+def _fresh_inbox_limits() -> None:
+    from palermo.partners import views
+
+    views._refusals.clear()
+
+
 @pytest.fixture
 def receiving_organisation(db: None) -> Organisation:
     organisation: Organisation = OrganisationFactory(name="Casa Speranței", country="MD")

@@ -148,6 +148,39 @@ def test_a_package_for_another_deployment_is_refused(inbox_client: Client, partn
     _assert_refused(post_inbox(inbox_client, body), 403, "wrong_recipient")
 
 
+def test_an_address_that_keeps_sending_refused_packages_is_throttled(
+    inbox_client: Client, partner: PartnerDeployment, settings: Any
+) -> None:
+    settings.PALERMO_PARTNER_REFUSALS_PER_MINUTE = 3
+    for _ in range(3):
+        _assert_refused(post_inbox(inbox_client, b"{not json"), 400, "malformed")
+    # The fourth is answered without being opened: nothing verified, logged in the audit or
+    # stored; even a good package from that address waits (the sender retries later).
+    good = remote_package("referral", referral_payload())
+    for body in (b"{not json", good):
+        response = post_inbox(inbox_client, body)
+        assert response.status_code == 429 and response["Retry-After"] == "60"
+        assert response.json()["error"]["code"] == "throttled"
+    assert len(_refusals()) == 3
+    _nothing_stored()
+    # Another address is not held back by it.
+    response = inbox_client.post(
+        "/partners/inbox/", data=good, content_type="application/json", REMOTE_ADDR="10.1.2.3"
+    )
+    assert response.status_code == 202
+    assert IncomingReferral.objects.count() == 1
+
+
+def test_accepted_packages_do_not_count_towards_the_limit(
+    inbox_client: Client, partner: PartnerDeployment, settings: Any
+) -> None:
+    settings.PALERMO_PARTNER_REFUSALS_PER_MINUTE = 1
+    for number in range(3):
+        referral_id = f"0b6d2c1e-3a4f-4c5d-8e9f-a0b1c2d3e4f{number}"
+        body = remote_package("referral", referral_payload(referral_id=referral_id))
+        assert post_inbox(inbox_client, body).status_code == 202
+
+
 def test_malformed_and_oversized_bodies_are_refused(inbox_client: Client, partner: Any) -> None:
     _assert_refused(post_inbox(inbox_client, b"{not json"), 400, "malformed")
     response = post_inbox(inbox_client, b"x" * (MAX_PACKAGE_BYTES + 1))
