@@ -23,6 +23,7 @@ from palermo.accounts.models import Organisation
 from palermo.accounts.roles import FIELD_GROUP_LABELS, FieldGroup
 from palermo.channels.rate_limits import TokenBuckets
 from palermo.errors import ApplicationError, Forbidden, NotFound
+from palermo.referrals.models import ReferralReason
 from palermo.safetravel.public_limits import client_ip
 
 from . import selectors, services
@@ -259,6 +260,8 @@ def _detail_context(actor: Actor, public_id: str) -> dict[str, Any]:
         else "",
         "person_rows": [(labels.get(n, n), _display(n, v)) for n, v in view.person_rows()],
         "shared_labels": [str(g) for g in groups],
+        # The payload's reason is an HTCDS code: shown by its label in the reader's language.
+        "reason_label": dict(ReferralReason.choices).get(incoming.reason, incoming.reason),
         "may_accept": may_accept_incoming(actor),
         "errors": {},
         "failed": "",

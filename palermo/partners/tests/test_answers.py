@@ -49,6 +49,7 @@ def test_the_receiving_organisation_sees_the_referral_and_what_was_shared(
     assert page.status_code == 200
     html = page.content.decode()
     assert "Olena" in html and "+40721000111" in html and "Recruited for farm work." in html
+    assert "Migration or change of location" in html  # the HTCDS reason by its label
     assert 'id="form-accept"' in html and 'id="form-decline"' in html
     read = AuditEvent.objects.get(action="incoming_referral.read")
     assert read.field_groups == ["contact", "identity", "narrative"]
