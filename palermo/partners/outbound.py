@@ -144,6 +144,30 @@ def referral_payload(referral: Referral) -> tuple[dict[str, Any], list[str]]:
     return payload, groups
 
 
+def _queue(
+    partner: PartnerDeployment,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    referral: Referral | None = None,
+    incoming: IncomingReferral | None = None,
+) -> OutboundPackage:
+    """Store a package for the partner (its payload encrypted at rest) and have the worker
+    deliver it once the transaction commits."""
+    now = timezone.now()
+    package = OutboundPackage.objects.create(
+        partner=partner,
+        kind=kind,
+        referral=referral,
+        incoming=incoming,
+        payload=json.dumps(payload, ensure_ascii=False),
+        next_attempt_at=now,
+        created_at=now,
+    )
+    _enqueue(package)
+    return package
+
+
 def _enqueue(package: OutboundPackage) -> None:
     pk = package.pk
 
@@ -194,15 +218,7 @@ def transmit_referral(referral: Referral) -> OutboundPackage:
             )
         _require_keys()
         payload, groups = referral_payload(referral)
-        now = timezone.now()
-        package = OutboundPackage.objects.create(
-            partner=partner,
-            kind="referral",
-            referral=referral,
-            payload=json.dumps(payload, ensure_ascii=False),
-            next_attempt_at=now,
-            created_at=now,
-        )
+        package = _queue(partner, "referral", payload, referral=referral)
         audit_record(
             actor=sending_actor(referral),
             action="partner.referral_sent",
@@ -215,26 +231,15 @@ def transmit_referral(referral: Referral) -> OutboundPackage:
             },
             subject_organisation=referral.case.owner_organisation,
         )
-        _enqueue(package)
     return package
 
 
 def queue_status(incoming: IncomingReferral, *, state: str, note: str) -> OutboundPackage:
     """Queue a status package telling the sender what became of its referral."""
-    now = timezone.now()
     payload = payloads.status_payload(
-        referral_id=incoming.remote_referral_id, state=state, note=note, at=now
+        referral_id=incoming.remote_referral_id, state=state, note=note, at=timezone.now()
     )
-    package = OutboundPackage.objects.create(
-        partner=incoming.partner,
-        kind="status",
-        incoming=incoming,
-        payload=json.dumps(payload, ensure_ascii=False),
-        next_attempt_at=now,
-        created_at=now,
-    )
-    _enqueue(package)
-    return package
+    return _queue(incoming.partner, "status", payload, incoming=incoming)
 
 
 def withdraw_referral(referral: Referral, *, actor: Actor, note: str) -> OutboundPackage | None:
@@ -258,17 +263,10 @@ def withdraw_referral(referral: Referral, *, actor: Actor, note: str) -> Outboun
         package.save(update_fields=["state"])
     revocation = None
     if may_have_arrived:
-        now = timezone.now()
-        payload = payloads.revocation_payload(referral_id=referral.public_id, note=note, at=now)
-        revocation = OutboundPackage.objects.create(
-            partner=package.partner,
-            kind="revocation",
-            referral=referral,
-            payload=json.dumps(payload, ensure_ascii=False),
-            next_attempt_at=now,
-            created_at=now,
+        payload = payloads.revocation_payload(
+            referral_id=referral.public_id, note=note, at=timezone.now()
         )
-        _enqueue(revocation)
+        revocation = _queue(package.partner, "revocation", payload, referral=referral)
     audit_record(
         actor=actor,
         action="partner.referral_withdrawn",
