@@ -21,10 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 from palermo.accounts.actors import Actor
 from palermo.accounts.models import Organisation
 from palermo.accounts.roles import FIELD_GROUP_LABELS, FieldGroup
-from palermo.channels.rate_limits import TokenBuckets
 from palermo.errors import ApplicationError, Forbidden, NotFound
 from palermo.referrals.models import ReferralReason
-from palermo.safetravel.public_limits import client_ip
+from palermo.throttling import TokenBuckets, client_ip
 
 from . import selectors, services
 from .access import (
@@ -49,7 +48,7 @@ _MESSAGES = {
 
 # Refused packages per client address (in memory, per process: a flood of junk must not reach
 # the database, whose audit chain every refusal writes to).
-_refusals = TokenBuckets()
+refused_packages = TokenBuckets()
 
 
 @csrf_exempt
@@ -63,7 +62,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     remote = str(request.META.get("REMOTE_ADDR", ""))
     client = client_ip(request) or "unknown"
     per_minute = partner_settings().refusals_per_minute
-    if not _refusals.peek(client, rate=per_minute / 60, burst=per_minute):
+    if not refused_packages.peek(client, rate=per_minute / 60, burst=per_minute):
         services.logger.warning("partner.package_throttled from=%s", client)
         result = services.InboxResult(429, "throttled")
     elif length > MAX_PACKAGE_BYTES:
@@ -76,7 +75,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         body: dict[str, Any] = {"status": "accepted", "package_id": result.package_id}
     else:
         if result.code != "throttled":
-            _refusals.take(client, rate=per_minute / 60, burst=per_minute)
+            refused_packages.take(client, rate=per_minute / 60, burst=per_minute)
         message = _MESSAGES.get(result.code, "The package was refused.")
         body = {"error": {"code": result.code, "message": message, "fields": {}}}
     response = HttpResponse(json.dumps(body), status=result.status, content_type="application/json")

@@ -11,13 +11,10 @@ then enforces its own limits, which still bounds guessing to a small multiple.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 from palermo.vault.blind_index import normalise_email, normalise_phone
 from palermo.vault.fields import blind_index
@@ -39,32 +36,6 @@ CONFIRM_PER_IP = Limit("confirm-ip", 60, 3600)
 # bounded by the account lockout.
 START_PER_IDENTIFIER = Limit("start-id", 5, 3600)
 SIGN_IN_PER_IDENTIFIER = Limit("sign-in-id", 20, 3600)
-
-
-def _address(text: str) -> str:
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        return ""
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address the request came from: REMOTE_ADDR, or — when that is one of the
-    deployment's reverse proxies (PALERMO_TRUSTED_PROXIES) — the right-most address in
-    X-Forwarded-For that is not a proxy of ours (what a client writes further left is
-    not to be believed). '' when there is no valid address."""
-    remote = _address(str(request.META.get("REMOTE_ADDR", "") or ""))
-    trusted = set(getattr(settings, "PALERMO_TRUSTED_PROXIES", ()) or ())
-    if not remote or remote not in trusted:
-        return remote
-    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "") or "")[:1000]
-    for hop in reversed([part for part in forwarded.split(",") if part.strip()]):
-        address = _address(hop)
-        if not address:
-            return remote
-        if address not in trusted:
-            return address
-    return remote
 
 
 def identifier_key(identifier: str) -> str:

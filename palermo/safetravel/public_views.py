@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from palermo.errors import ApplicationError, NotFound
+from palermo.throttling import client_ip
 
 from . import access, forms, public_accounts, public_limits, rules, scheduler, selectors, services
 from . import messages as travel_messages
@@ -92,7 +93,7 @@ def _too_many(request: HttpRequest, template: str, context: dict[str, Any]) -> H
 
 
 def _ip(request: HttpRequest) -> str:
-    return public_limits.client_ip(request)
+    return client_ip(request)
 
 
 def _own_trip(traveller: Traveller, public_id: str) -> Trip:

@@ -42,7 +42,7 @@ def own_keys(settings: Any) -> packages.DeploymentKeys:
 def _fresh_inbox_limits() -> None:
     from palermo.partners import views
 
-    views._refusals.clear()
+    views.refused_packages.clear()
 
 
 @pytest.fixture

@@ -167,22 +167,11 @@ def _refer_one(
 def _revoke(referral_id: str, note: str) -> dict[str, Any]:
     """Deployment A: the case worker who sent the referral revokes it (the referrals service,
     as the referral page does)."""
-    from palermo.accounts.actors import Actor
-    from palermo.accounts.models import Membership
-    from palermo.accounts.roles import Role
+    from palermo.partners.outbound import sending_actor
     from palermo.referrals.models import Referral
     from palermo.referrals.services import referral_transition
 
-    referral = Referral.objects.get(public_id=referral_id)
-    membership = Membership.objects.get(
-        user_id=referral.sent_by_id, organisation_id=referral.sending_organisation_id
-    )
-    actor = Actor(
-        user=membership.user,
-        organisation=membership.organisation,
-        role=Role(membership.role),
-        purpose="referral",
-    )
+    actor = sending_actor(Referral.objects.get(public_id=referral_id))
     revoked = referral_transition(
         actor=actor, public_id=referral_id, action="revoke", data={"note": note}
     )

@@ -449,7 +449,7 @@ def test_the_client_address_trusts_only_our_own_proxies(
 ) -> None:
     from django.test import RequestFactory
 
-    from palermo.safetravel.public_limits import client_ip
+    from palermo.throttling import client_ip
 
     settings.PALERMO_TRUSTED_PROXIES = trusted  # type: ignore[attr-defined]
     request = RequestFactory().get("/travel/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
